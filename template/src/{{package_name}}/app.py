@@ -1,0 +1,149 @@
+"""The ASGI application: protected resource metadata, health, and the guarded MCP endpoint."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit
+
+import httpx2 as httpx
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.middleware.cors import CORSMiddleware
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from . import PROJECT_NAME
+from .auth import AuthMiddleware
+from .cache import Cache, open_cache
+from .discovery import AuthorizationServer
+from .framework import build_mcp_app, mcp_lifespan
+from .introspection import Introspector
+from .settings import Settings
+from .tools import SCOPES, TOOLS
+from .whatalo_api import WhataloAPI
+
+MCP_PATH = "/mcp"
+PRM_WELL_KNOWN = "/.well-known/oauth-protected-resource"
+
+
+def metadata_path(resource_url: str) -> str:
+    """RFC 9728 §3.1: the well-known segment goes between the host and the resource's path."""
+    return PRM_WELL_KNOWN + urlsplit(resource_url).path.rstrip("/")
+
+
+def metadata_url(resource_url: str) -> str:
+    parts = urlsplit(resource_url)
+    return f"{parts.scheme}://{parts.netloc}{metadata_path(resource_url)}"
+
+
+def protected_resource_metadata(settings: Settings) -> dict[str, Any]:
+    return {
+        "resource": settings.mcp_resource_url,
+        "authorization_servers": [settings.whatalo_issuer],
+        "scopes_supported": list(SCOPES),
+        "bearer_methods_supported": ["header"],
+        "resource_name": PROJECT_NAME,
+    }
+
+
+@dataclass
+class Components:
+    """The long-lived parts of a running server, shared by every request."""
+
+    http: httpx.AsyncClient
+    authorization_server: AuthorizationServer
+    cache: Cache
+    introspector: Introspector
+    api: WhataloAPI
+
+    @classmethod
+    def build(cls, settings: Settings) -> Components:
+        http = httpx.AsyncClient(
+            follow_redirects=False,
+            timeout=httpx.Timeout(settings.introspection_timeout, connect=min(1.0, settings.introspection_timeout)),
+            limits=httpx.Limits(max_connections=100, max_keepalive_connections=20),
+        )
+        authorization_server = AuthorizationServer(http, settings.whatalo_issuer, settings.introspection_timeout)
+        cache = open_cache(settings.cache_url, settings.introspection_cache_size)
+        return cls(
+            http=http,
+            authorization_server=authorization_server,
+            cache=cache,
+            introspector=Introspector(settings, http, authorization_server, cache),
+            api=WhataloAPI(settings, http, authorization_server, cache),
+        )
+
+    async def aclose(self) -> None:
+        await self.http.aclose()
+        await self.cache.aclose()
+
+
+def create_app(settings: Settings) -> Starlette:
+    components = Components.build(settings)
+    mcp_app = build_mcp_app(TOOLS, name=PROJECT_NAME)
+    guarded = AuthMiddleware(
+        mcp_app,
+        introspector=components.introspector,
+        api=components.api,
+        tool_scopes={tool.name: frozenset({tool.scope}) for tool in TOOLS},
+        scopes_supported=list(SCOPES),
+        metadata_url=metadata_url(settings.mcp_resource_url),
+        resource_url=settings.mcp_resource_url,
+        allowed_origins=settings.allowed_origins,
+    )
+    document = protected_resource_metadata(settings)
+
+    async def resource_metadata(request: Request) -> Response:
+        return JSONResponse(document, headers={"Cache-Control": "public, max-age=300"})
+
+    async def not_found(request: Request) -> Response:
+        return JSONResponse({"error": "not_found"}, status_code=404)
+
+    async def healthz(request: Request) -> Response:
+        return JSONResponse({"status": "ok"})
+
+    async def readyz(request: Request) -> Response:
+        checks = {"authorization_server": "ok", "cache": "ok"}
+        if not components.authorization_server.ready:
+            await components.authorization_server.refresh()
+        if not components.authorization_server.ready:
+            checks["authorization_server"] = components.authorization_server.error or "not discovered yet"
+        if not await components.cache.ping():
+            checks["cache"] = "unreachable"
+        ready = all(value == "ok" for value in checks.values())
+        return JSONResponse({"status": "ready" if ready else "not ready", "checks": checks}, status_code=200 if ready else 503)
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        await components.authorization_server.refresh()
+        try:
+            async with mcp_lifespan(mcp_app):
+                yield
+        finally:
+            await components.aclose()
+
+    app = Starlette(
+        routes=[
+            Route(metadata_path(settings.mcp_resource_url), resource_metadata, methods=["GET"]),
+            Route(PRM_WELL_KNOWN + "{rest:path}", not_found),
+            Route("/healthz", healthz, methods=["GET"]),
+            Route("/readyz", readyz, methods=["GET"]),
+            Route(MCP_PATH, guarded),
+        ],
+        middleware=[
+            Middleware(
+                CORSMiddleware,
+                allow_origins=["*"],
+                allow_methods=["GET", "POST", "DELETE", "OPTIONS"],
+                allow_headers=["authorization", "content-type", "mcp-protocol-version", "mcp-session-id", "last-event-id"],
+                expose_headers=["WWW-Authenticate", "Mcp-Session-Id"],
+            )
+        ],
+        lifespan=lifespan,
+    )
+    app.state.components = components
+    return app

@@ -1,0 +1,154 @@
+"""The gate in front of ``/mcp``: bearer token, introspection, per-tool scopes, store context.
+
+Every request to the MCP endpoint is authenticated (POST, GET and DELETE alike;
+a session id is never a credential). A ``tools/call`` whose tool needs a scope
+the token lacks is answered 403 ``insufficient_scope`` before the tool runs.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Mapping
+from typing import Any
+from urllib.parse import urlsplit
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from . import challenges
+from .bearer import BearerError, Problem, bearer_token
+from .introspection import AuthServerUnavailable, Introspector, InvalidToken
+from .principal import fingerprint, token_digest
+from .settings import is_loopback
+from .store_context import StoreContext, bind
+from .whatalo_api import WhataloAPI
+
+log = logging.getLogger(__name__)
+
+MAX_BODY_BYTES = 4 * 1024 * 1024
+
+
+def needed_scopes(body: bytes, tool_scopes: Mapping[str, frozenset[str]]) -> frozenset[str]:
+    """Scopes the JSON-RPC message(s) in ``body`` need: those of every tool it calls."""
+    try:
+        payload = json.loads(body)
+    except ValueError:
+        return frozenset()
+    messages = payload if isinstance(payload, list) else [payload]
+    needed: set[str] = set()
+    for message in messages:
+        if isinstance(message, dict) and message.get("method") == "tools/call":
+            params = message.get("params")
+            name = params.get("name") if isinstance(params, dict) else None
+            if isinstance(name, str):
+                needed |= tool_scopes.get(name, frozenset())
+    return frozenset(needed)
+
+
+class AuthMiddleware:
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        introspector: Introspector,
+        api: WhataloAPI,
+        tool_scopes: Mapping[str, frozenset[str]],
+        scopes_supported: list[str],
+        metadata_url: str,
+        resource_url: str,
+        allowed_origins: frozenset[str] = frozenset(),
+    ) -> None:
+        self.app = app
+        self.introspector = introspector
+        self.api = api
+        self.tool_scopes = tool_scopes
+        self.scopes_supported = scopes_supported
+        self.metadata_url = metadata_url
+        parts = urlsplit(resource_url)
+        self.allowed_origins = allowed_origins | {f"{parts.scheme}://{parts.netloc}"}
+
+    def origin_allowed(self, origin: str) -> bool:
+        return origin in self.allowed_origins or is_loopback(urlsplit(origin).hostname)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] == "OPTIONS":
+            await self.app(scope, receive, send)
+            return
+        headers: list[tuple[bytes, bytes]] = scope["headers"]
+        origin = next((v.decode("latin-1") for k, v in headers if k == b"origin"), None)
+        if origin is not None and not self.origin_allowed(origin):
+            await challenges.forbidden_origin()(scope, receive, send)
+            return
+        authorization = [v.decode("latin-1") for k, v in headers if k == b"authorization"]
+        try:
+            token = bearer_token(authorization)
+        except BearerError as exc:
+            await self._refuse_credentials(exc)(scope, receive, send)
+            return
+        digest = token_digest(token)
+        try:
+            principal = await self.introspector.principal(token)
+        except InvalidToken as exc:
+            log.info("refused token %s: %s", fingerprint(digest), exc)
+            await challenges.invalid_token(self.metadata_url, str(exc))(scope, receive, send)
+            return
+        except AuthServerUnavailable as exc:
+            log.warning("cannot decide on token %s: %s", fingerprint(digest), exc)
+            await challenges.unavailable()(scope, receive, send)
+            return
+        if scope["method"] == "POST":
+            body = await _read_body(receive)
+            if body is None:
+                await challenges.too_large()(scope, receive, send)
+                return
+            missing = needed_scopes(body, self.tool_scopes) - principal.scopes
+            if missing:
+                log.info(
+                    "token %s of store %s lacks %s", fingerprint(digest), principal.store_id, " ".join(sorted(missing))
+                )
+                needed = needed_scopes(body, self.tool_scopes)
+                await challenges.insufficient_scope(self.metadata_url, needed)(scope, receive, send)
+                return
+            receive = _replay(body, receive)
+        context = StoreContext(principal=principal, digest=digest, token=token, api=self.api)
+        with bind(context):
+            log.debug("allowed sub=%s client=%s", principal.sub, principal.client_id)
+            await self.app(scope, receive, send)
+
+    def _refuse_credentials(self, exc: BearerError) -> Any:
+        if exc.problem is Problem.MISSING:
+            return challenges.unauthorized(self.metadata_url, self.scopes_supported)
+        if exc.problem is Problem.INVALID_REQUEST:
+            return challenges.invalid_request(self.metadata_url, exc.description)
+        return challenges.invalid_token(self.metadata_url, exc.description)
+
+
+async def _read_body(receive: Receive) -> bytes | None:
+    chunks: list[bytes] = []
+    size = 0
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            break
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        if size > MAX_BODY_BYTES:
+            return None
+        chunks.append(chunk)
+        if not message.get("more_body", False):
+            break
+    return b"".join(chunks)
+
+
+def _replay(body: bytes, receive: Receive) -> Receive:
+    """A ``receive`` that hands the already-read body over, then waits for the real disconnect."""
+    sent = False
+
+    async def replay() -> Message:
+        nonlocal sent
+        if not sent:
+            sent = True
+            return {"type": "http.request", "body": body, "more_body": False}
+        return await receive()
+
+    return replay

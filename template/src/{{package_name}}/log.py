@@ -1,0 +1,31 @@
+"""Logging that names the store and a token fingerprint, never a token or a secret."""
+
+from __future__ import annotations
+
+import logging
+
+from . import store_context
+
+FORMAT = "%(asctime)s %(levelname)s %(name)s [store=%(store)s token=%(token_fp)s] %(message)s"
+
+
+class StoreContextFilter(logging.Filter):
+    """Adds ``store`` and ``token_fp`` (first 8 hex digits of the token's SHA-256) to every record."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        context = store_context.current()
+        record.store = context.store_id if context else "-"
+        record.token_fp = context.fingerprint if context else "-"
+        return True
+
+
+def configure_logging(level: str) -> None:
+    handler = logging.StreamHandler()
+    handler.setFormatter(logging.Formatter(FORMAT))
+    handler.addFilter(StoreContextFilter())
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(level)
+    # The HTTP client logs every request line at INFO; keep it for DEBUG runs.
+    logging.getLogger("httpx2").setLevel(max(logging.WARNING, root.level))
+    logging.getLogger("httpx").setLevel(max(logging.WARNING, root.level))

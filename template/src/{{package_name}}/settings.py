@@ -1,0 +1,111 @@
+"""Configuration from the environment (and a ``.env`` file), checked once at start-up.
+
+Every problem becomes one :class:`ConfigError` line that names the variable and
+says what to fix; no traceback, and a secret's value is never echoed.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+from urllib.parse import urlsplit
+
+from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+LOOPBACK_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
+MAX_CACHE_TTL = 60  # Whatalo: cache active introspection results for at most 60 s
+
+
+class ConfigError(Exception):
+    """A setting is missing or invalid. The message is one line, safe to print."""
+
+
+def is_loopback(host: str | None) -> bool:
+    return (host or "").lower() in LOOPBACK_HOSTS
+
+
+def check_url(value: str, *, allow_path: bool = True) -> str:
+    """An absolute URL: https, or http on a loopback host; no query, fragment or credentials."""
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValueError(f"must be an absolute http(s) URL, got {value!r}")
+    if parts.scheme == "http" and not is_loopback(parts.hostname):
+        raise ValueError(f"must use https:// (plain http:// is allowed only for localhost), got {value!r}")
+    if parts.query or parts.fragment or parts.username or parts.password:
+        raise ValueError(f"must not contain a query, fragment or credentials, got {value!r}")
+    if value.endswith("/"):
+        raise ValueError(f"must not end with '/', got {value!r}")
+    if not allow_path and parts.path:
+        raise ValueError(f"must not have a path, got {value!r}")
+    return value
+
+
+class Settings(BaseSettings):
+    """The server's settings (contract §2). Names are the environment variables, upper-cased."""
+
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+
+    whatalo_issuer: str = "https://app.whatalo.com"
+    whatalo_api_url: str = "https://api.whatalo.com"
+    whatalo_client_id: str = Field(min_length=1)
+    whatalo_client_secret: SecretStr
+    whatalo_client_auth_method: Literal["client_secret_basic", "client_secret_post"] = "client_secret_basic"
+    mcp_resource_url: str = "http://localhost:8000"
+    mcp_host: str = "127.0.0.1"
+    mcp_port: int = Field(default=8000, ge=1, le=65535)
+    mcp_allowed_origins: str = ""
+    introspection_cache_ttl: int = Field(default=MAX_CACHE_TTL, ge=0)
+    introspection_cache_size: int = Field(default=10_000, ge=1)
+    introspection_timeout: float = Field(default=3.0, gt=0, le=30)
+    cache_url: str = "memory://"
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+
+    @field_validator("whatalo_issuer", "whatalo_api_url", "mcp_resource_url")
+    @classmethod
+    def _url(cls, value: str) -> str:
+        return check_url(value)
+
+    @field_validator("introspection_cache_ttl")
+    @classmethod
+    def _ttl(cls, value: int) -> int:
+        if value > MAX_CACHE_TTL:
+            raise ValueError(f"must be at most {MAX_CACHE_TTL} seconds (Whatalo's rule for active tokens), got {value}")
+        return value
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _level(cls, value: object) -> object:
+        return value.upper() if isinstance(value, str) else value
+
+    @field_validator("cache_url")
+    @classmethod
+    def _cache(cls, value: str) -> str:
+        if value != "memory://":
+            raise ValueError(f"this project uses the in-process cache; set it to memory:// (got {value!r})")
+        return value
+
+    @property
+    def allowed_origins(self) -> frozenset[str]:
+        """Browser origins allowed to call /mcp besides loopback and the resource's own origin."""
+        return frozenset(o.strip().rstrip("/") for o in self.mcp_allowed_origins.split(",") if o.strip())
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Read and check the settings, or raise :class:`ConfigError` with one line."""
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        raise ConfigError(describe(exc)) from None
+
+
+def describe(exc: ValidationError) -> str:
+    """One line per problem, naming the environment variable; never the input value of a secret."""
+    lines = []
+    for error in exc.errors(include_input=False, include_url=False):
+        name = str(error["loc"][0]).upper() if error["loc"] else "configuration"
+        if error["type"] == "missing":
+            lines.append(f"{name} is required: set it in the environment or in .env")
+            continue
+        message = error["msg"].removeprefix("Value error, ")
+        lines.append(f"{name} {message}" if message.startswith("must") else f"{name}: {message}")
+    return "; ".join(lines)

@@ -1,0 +1,78 @@
+"""The store a tool call acts on, taken from the verified token and nothing else.
+
+The authentication middleware binds a :class:`StoreContext` for the duration of
+one request; tools reach Whatalo through :func:`whatalo`, which always targets
+that store. Nothing a client sends (arguments, headers, session) can change it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from .principal import Principal, fingerprint
+
+if TYPE_CHECKING:
+    from .whatalo_api import WhataloAPI
+
+
+@dataclass(frozen=True)
+class StoreContext:
+    principal: Principal
+    digest: str
+    token: str = field(repr=False)  # the inbound token: used only as subject_token in token exchange
+    api: WhataloAPI = field(repr=False)
+
+    @property
+    def store_id(self) -> str:
+        return self.principal.store_id
+
+    @property
+    def fingerprint(self) -> str:
+        return fingerprint(self.digest)
+
+
+_current: ContextVar[StoreContext | None] = ContextVar("store_context", default=None)
+
+
+def current() -> StoreContext | None:
+    return _current.get()
+
+
+@contextmanager
+def bind(context: StoreContext) -> Iterator[StoreContext]:
+    reset = _current.set(context)
+    try:
+        yield context
+    finally:
+        _current.reset(reset)
+
+
+class StoreClient:
+    """Whatalo's REST API for the current call's store, with a token exchanged per scope."""
+
+    def __init__(self, context: StoreContext) -> None:
+        self._context = context
+
+    async def get(self, path: str, *, scope: str, params: Mapping[str, str | int | float] | None = None) -> dict[str, Any]:
+        return await self._context.api.request(self._context, "GET", path, scope=scope, params=params)
+
+    async def post(self, path: str, *, scope: str, json: Mapping[str, Any]) -> dict[str, Any]:
+        return await self._context.api.request(self._context, "POST", path, scope=scope, json=json)
+
+    async def patch(self, path: str, *, scope: str, json: Mapping[str, Any]) -> dict[str, Any]:
+        return await self._context.api.request(self._context, "PATCH", path, scope=scope, json=json)
+
+    async def delete(self, path: str, *, scope: str) -> dict[str, Any]:
+        return await self._context.api.request(self._context, "DELETE", path, scope=scope)
+
+
+def whatalo() -> StoreClient:
+    """The REST client for the store of the token behind the current tool call."""
+    context = _current.get()
+    if context is None:
+        raise RuntimeError("no store context: tools run only inside an authenticated MCP request")
+    return StoreClient(context)

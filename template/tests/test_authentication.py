@@ -1,0 +1,242 @@
+"""Contract §5: every authentication outcome, over real HTTP. Checklist ids in test names."""
+
+from __future__ import annotations
+
+import json
+
+import httpx2 as httpx
+import pytest
+
+from tests.helpers import MCP_HEADERS, challenge_params
+from tests.project import SCOPES, TOOLS
+
+LIST = {"jsonrpc": "2.0", "id": 1, "method": "tools/list", "params": {}}
+TOOL = TOOLS[0]
+
+
+def raw_post(mcp, headers: list[tuple[str, str]], url_suffix: str = "", content: str | None = None) -> httpx.Response:
+    """POST with exactly these extra headers (repeats allowed)."""
+    all_headers = list(MCP_HEADERS.items()) + headers
+    return mcp.http.post(mcp.url + url_suffix, content=content or json.dumps(LIST), headers=all_headers)
+
+
+def assert_no_credentials_challenge(response: httpx.Response, resource_url: str) -> None:
+    assert response.status_code == 401
+    params = challenge_params(response.headers["www-authenticate"])
+    assert "error" not in params  # WWW-05
+    assert params["resource_metadata"] == resource_url + "/.well-known/oauth-protected-resource"  # WWW-03
+    assert params["scope"] == " ".join(SCOPES)  # WWW-04
+
+
+def test_www_01_to_05_no_credentials(mcp, resource_url, sandbox):
+    response = raw_post(mcp, [])
+    assert_no_credentials_challenge(response, resource_url)
+    assert sandbox.counters.introspections == 0
+
+
+@pytest.mark.parametrize("value", ["Basic dXNlcjpwYXNz", "DPoP abc", "Token abc"])
+def test_f14_other_scheme_is_no_credentials(mcp, resource_url, sandbox, value):
+    assert_no_credentials_challenge(raw_post(mcp, [("Authorization", value)]), resource_url)
+    assert sandbox.counters.introspections == 0
+
+
+@pytest.mark.parametrize("value", ["Bearer", "Bearer ", "bearer    "])
+def test_hdr_04_empty_token_is_invalid_request(mcp, sandbox, value):
+    response = raw_post(mcp, [("Authorization", value)])
+    assert response.status_code == 400
+    assert challenge_params(response.headers["www-authenticate"])["error"] == "invalid_request"
+    assert sandbox.counters.introspections == 0
+
+
+def test_hdr_05_two_authorization_headers(mcp, mint, sandbox):
+    token = mint()
+    for headers in ([("Authorization", f"Bearer {token}"), ("Authorization", "Bearer other")],
+                    [("Authorization", "Bearer other"), ("Authorization", f"Bearer {token}")]):
+        response = raw_post(mcp, headers)
+        assert response.status_code == 400
+        assert challenge_params(response.headers["www-authenticate"])["error"] == "invalid_request"
+    assert sandbox.counters.introspections == 0
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "Bearer abc junk",  # F-16: never keep the first word
+        "Bearer ab=cd",
+        "Bearer a,b",
+        "Bearer a%2Fb",
+        'Bearer a"b',
+        "Bearer\tabc",
+        "Bearer abc, Bearer def",
+        "Bearer " + "A" * 5000,  # HDR-09: over 4 KB
+    ],
+)
+def test_hdr_03_f15_bad_syntax_is_invalid_token(mcp, resource_url, sandbox, value):
+    response = raw_post(mcp, [("Authorization", value)])
+    assert response.status_code == 401
+    params = challenge_params(response.headers["www-authenticate"])
+    assert params["error"] == "invalid_token"
+    assert params["resource_metadata"].startswith(resource_url)
+    assert sandbox.counters.introspections == 0  # the AS is never called for a malformed header
+    token_part = value.split(" ", 1)[-1]
+    assert token_part not in response.text and token_part not in response.headers["www-authenticate"]  # WWW-08
+
+
+def test_hdr_03_non_ascii_token(mcp, sandbox):
+    response = mcp.http.post(mcp.url, content=json.dumps(LIST), headers=[*MCP_HEADERS.items(), ("Authorization", "Bearer café".encode())])
+    assert response.status_code == 401
+    assert sandbox.counters.introspections == 0
+
+
+@pytest.mark.parametrize("scheme", ["Bearer", "bearer", "BEARER", "bEaReR"])
+def test_hdr_01_02_scheme_case_insensitive(mcp, mint, scheme):
+    response = raw_post(mcp, [("Authorization", f"{scheme} {mint()}")])
+    assert response.status_code == 200, response.text
+
+
+def test_hdr_03_several_spaces_allowed(mcp, mint):
+    assert raw_post(mcp, [("Authorization", f"Bearer   {mint()}")]).status_code == 200
+
+
+def test_hdr_06_07_08_token_outside_the_header_is_ignored(mcp, mint, resource_url, sandbox):
+    token = mint()
+    assert_no_credentials_challenge(raw_post(mcp, [], url_suffix=f"?access_token={token}"), resource_url)
+    response = mcp.http.post(
+        mcp.url,
+        content=f"access_token={token}",
+        headers={"Content-Type": "application/x-www-form-urlencoded", "Accept": MCP_HEADERS["Accept"]},
+    )
+    assert_no_credentials_challenge(response, resource_url)
+    assert_no_credentials_challenge(raw_post(mcp, [("Cookie", f"access_token={token}")]), resource_url)
+    assert sandbox.counters.introspections == 0
+
+
+def test_hdr_10_every_method_is_authenticated(mcp, resource_url):
+    for method in ("GET", "DELETE"):
+        response = mcp.http.request(method, mcp.url, headers={"Accept": "text/event-stream", "Mcp-Session-Id": "abc"})
+        assert_no_credentials_challenge(response, resource_url)
+
+
+def test_hdr_11_invalid_json_without_token_is_401(mcp, resource_url):
+    assert_no_credentials_challenge(raw_post(mcp, [], content="{not json"), resource_url)
+
+
+def test_hdr_12_foreign_origin_refused(mcp, mint):
+    assert raw_post(mcp, [("Authorization", f"Bearer {mint()}"), ("Origin", "https://evil.example")]).status_code == 403
+    allowed = raw_post(mcp, [("Authorization", f"Bearer {mint()}"), ("Origin", "http://localhost:6274")])
+    assert allowed.status_code == 200
+
+
+def test_hdr_13_preflight_needs_no_auth(mcp):
+    response = mcp.http.options(
+        mcp.url,
+        headers={
+            "Origin": "http://localhost:6274",
+            "Access-Control-Request-Method": "POST",
+            "Access-Control-Request-Headers": "authorization, content-type",
+        },
+    )
+    assert response.status_code == 200
+    assert "authorization" in response.headers["access-control-allow-headers"].lower()
+
+
+def test_err_01_www_06_inactive_token(mcp, resource_url, sandbox, mint):
+    token = mint()
+    sandbox.revoke(token)
+    response = mcp.post(LIST, "unknown-token-123")
+    assert response.status_code == 401
+    params = challenge_params(response.headers["www-authenticate"])
+    assert params["error"] == "invalid_token"
+    assert params["resource_metadata"] == resource_url + "/.well-known/oauth-protected-resource"
+    assert mcp.post(LIST, token).status_code == 401
+
+
+def refused(mcp, token: str) -> None:
+    response = mcp.post(LIST, token)
+    assert response.status_code == 401, response.text
+    assert challenge_params(response.headers["www-authenticate"])["error"] == "invalid_token"
+
+
+def test_int_06_expired_and_not_yet_valid(mcp, mint):
+    import time
+
+    refused(mcp, mint(overrides={"exp": int(time.time()) - 120}))
+    refused(mcp, mint(overrides={"nbf": int(time.time()) + 120}))
+
+
+def test_f10_no_expiry_refused(mcp, mint):
+    refused(mcp, mint(overrides={"exp": None}))
+
+
+def test_aud_01_audience_must_be_this_server(mcp, mint, resource_url):
+    refused(mcp, mint(audience="https://other.example/mcp"))
+    refused(mcp, mint(overrides={"aud": None}))
+    refused(mcp, mint(audience=resource_url + "/mcp"))  # no prefix matching, either way
+    refused(mcp, mint(audience=resource_url.rsplit(":", 1)[0]))
+    assert mcp.post(LIST, mint(overrides={"aud": ["https://other.example", resource_url]})).status_code == 200
+
+
+def test_aud_02_scheme_and_host_case_insensitive(mcp, mint, resource_url):
+    assert mcp.post(LIST, mint(audience=resource_url.upper().replace("HTTP://", "HTTP://"))).status_code == 200
+
+
+def test_int_08_foreign_issuer(mcp, mint):
+    refused(mcp, mint(overrides={"iss": "https://evil.example"}))
+
+
+def test_int_09_not_an_access_token(mcp, mint):
+    refused(mcp, mint(overrides={"token_type": "refresh_token"}))
+
+
+@pytest.mark.parametrize("store", [None, "", [], {}, 42])
+def test_int_10_store_id_required(mcp, mint, store):
+    refused(mcp, mint(overrides={"whatalo_store_id": store} if store is not None else {"whatalo_store_id": None}))
+
+
+def test_int_05_active_false_ignores_other_claims(mcp, mint, sandbox):
+    token = mint()
+    sandbox.tokens[token].overrides = {"active": False}
+    refused(mcp, token)
+
+
+def test_initialize_ping_and_list_need_only_a_valid_token(mcp, mint):
+    token = mint(scopes=[])
+    init = {"protocolVersion": "2025-11-25", "capabilities": {}, "clientInfo": {"name": "t", "version": "1"}}
+    assert "serverInfo" in mcp.rpc(token, "initialize", init)
+    assert mcp.rpc(token, "ping") == {}
+    assert {tool["name"] for tool in mcp.list_tools(token)} == {tool.name for tool in TOOLS}
+
+
+def test_err_02_insufficient_scope_is_403_with_every_needed_scope(mcp, mint, resource_url, sandbox):
+    token = mint(scopes=[scope for scope in SCOPES if scope != TOOL.scope])
+    before = sandbox.counters.api_calls
+    response = mcp.post(mcp.message("tools/call", {"name": TOOL.name, "arguments": {}}), token)
+    assert response.status_code == 403
+    params = challenge_params(response.headers["www-authenticate"])
+    assert params["error"] == "insufficient_scope"
+    assert params["scope"] == TOOL.scope
+    assert params["resource_metadata"] == resource_url + "/.well-known/oauth-protected-resource"
+    assert sandbox.counters.api_calls == before  # refused before the tool ran
+
+
+def test_err_05_batch_needs_every_scope_in_one_challenge(mcp, mint):
+    tools = {tool.scope: tool for tool in TOOLS}
+    if len(tools) < 2:
+        pytest.skip("this project has a single scope")
+    first, second = list(tools.values())[:2]
+    batch = [mcp.message("tools/call", {"name": t.name, "arguments": {}}) for t in (first, second)]
+    response = mcp.post(batch, mint(scopes=[]))
+    assert response.status_code == 403
+    assert set(challenge_params(response.headers["www-authenticate"])["scope"].split()) == {first.scope, second.scope}
+
+
+def test_int_07_scopes_are_case_sensitive(mcp, mint):
+    token = mint(scopes=[TOOL.scope.upper()])
+    response = mcp.post(mcp.message("tools/call", {"name": TOOL.name, "arguments": {}}), token)
+    assert response.status_code == 403
+
+
+def test_mt_02_session_id_is_not_a_credential(mcp, mint, resource_url):
+    response = raw_post(mcp, [("Mcp-Session-Id", "0123456789abcdef")])
+    assert_no_credentials_challenge(response, resource_url)
+

@@ -1,0 +1,105 @@
+"""Contract §2 and §3: configuration errors are one clear line; the command line works."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import pytest
+
+from tests.project import COMMAND, PACKAGE, ConfigError, load_settings
+
+BASE = {"whatalo_client_id": "id", "whatalo_client_secret": "s3cr3t-value"}
+
+
+@pytest.fixture(autouse=True)
+def clean_env(monkeypatch, tmp_path):
+    for name in list(os.environ):
+        if name.startswith(("WHATALO_", "MCP_", "INTROSPECTION_", "CACHE_URL", "LOG_LEVEL")):
+            monkeypatch.delenv(name)
+    monkeypatch.chdir(tmp_path)  # no .env of the developer's
+
+
+def test_defaults_follow_the_contract():
+    settings = load_settings(**BASE)
+    assert settings.whatalo_issuer == "https://app.whatalo.com"
+    assert settings.whatalo_api_url == "https://api.whatalo.com"
+    assert settings.whatalo_client_auth_method == "client_secret_basic"
+    assert settings.mcp_resource_url == "http://localhost:8000"
+    assert (settings.mcp_host, settings.mcp_port) == ("127.0.0.1", 8000)
+    assert settings.introspection_cache_ttl == 60
+    assert settings.cache_url == "memory://"
+    assert settings.log_level == "INFO"
+
+
+@pytest.mark.parametrize(
+    "overrides, variable, words",
+    [
+        ({"whatalo_client_id": None}, "WHATALO_CLIENT_ID", "required"),
+        ({"whatalo_client_secret": None}, "WHATALO_CLIENT_SECRET", "required"),
+        ({"introspection_cache_ttl": 61}, "INTROSPECTION_CACHE_TTL", "at most 60"),
+        ({"mcp_resource_url": "http://mcp.example.com"}, "MCP_RESOURCE_URL", "https://"),
+        ({"whatalo_issuer": "http://app.whatalo.com"}, "WHATALO_ISSUER", "https://"),
+        ({"whatalo_api_url": "api.whatalo.com"}, "WHATALO_API_URL", "absolute"),
+        ({"mcp_resource_url": "https://mcp.example.com/"}, "MCP_RESOURCE_URL", "'/'"),
+        ({"whatalo_client_auth_method": "private_key_jwt"}, "WHATALO_CLIENT_AUTH_METHOD", "client_secret_basic"),
+        ({"mcp_port": 70000}, "MCP_PORT", "65535"),
+        ({"cache_url": "redis://localhost"}, "CACHE_URL", "memory://"),
+    ],
+)
+def test_config_errors_name_the_variable(overrides, variable, words):
+    values = {**BASE, **overrides}
+    values = {key: value for key, value in values.items() if value is not None}
+    with pytest.raises(ConfigError) as caught:
+        load_settings(**values)
+    message = str(caught.value)
+    assert variable in message and words in message
+    assert "\n" not in message and "s3cr3t-value" not in message
+
+
+@pytest.mark.parametrize("url", ["http://localhost:8000", "http://127.0.0.1:9000", "http://[::1]:8000", "https://x.example/mcp"])
+def test_loopback_http_and_https_accepted(url):
+    assert load_settings(**BASE, mcp_resource_url=url).mcp_resource_url == url
+
+
+def run_cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", PACKAGE, *args],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={"PATH": os.environ.get("PATH", ""), **(env or {})},
+    )
+
+
+def test_serve_without_configuration_is_one_line_no_traceback():
+    result = run_cli("serve", env={"INTROSPECTION_CACHE_TTL": "300"})
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and "WHATALO_CLIENT_ID" in lines[0] and "INTROSPECTION_CACHE_TTL" in lines[0]
+
+
+def test_help_lists_the_commands():
+    result = run_cli("--help")
+    assert result.returncode == 0
+    for command in ("serve", "dev", "sandbox", "check"):
+        assert command in result.stdout
+    assert COMMAND
+
+
+def test_check_against_the_sandbox(sandbox_server):
+    state, _, secret = sandbox_server
+    env = {"WHATALO_ISSUER": state.issuer, "WHATALO_API_URL": state.api_url, "WHATALO_CLIENT_ID": "test-mcp-server"}
+    ok = run_cli("check", env={**env, "WHATALO_CLIENT_SECRET": secret})
+    assert ok.returncode == 0, ok.stderr
+    assert "all checks passed" in ok.stdout
+    wrong = run_cli("check", env={**env, "WHATALO_CLIENT_SECRET": "wrong"})
+    assert wrong.returncode == 1
+    assert "WHATALO_CLIENT_SECRET" in wrong.stderr and "wrong" not in wrong.stderr.replace("WHATALO", "")
+    mismatch = run_cli("check", env={**env, "WHATALO_CLIENT_SECRET": secret,
+                                     "WHATALO_ISSUER": state.issuer.replace("127.0.0.1", "localhost")})
+    assert mismatch.returncode == 1 and "issuer mismatch" in mismatch.stderr
+    down = run_cli("check", env={**env, "WHATALO_CLIENT_SECRET": secret, "WHATALO_ISSUER": "http://127.0.0.1:9"})
+    assert down.returncode == 1 and "cannot reach" in down.stderr

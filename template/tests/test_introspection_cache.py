@@ -1,0 +1,115 @@
+"""Contract §6: introspection calls and the cache (CACHE-*, INT-11, F-21, F-22)."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+
+from tests.project import MemoryCache, SingleFlight, token_digest
+
+LIST = {"jsonrpc": "2.0", "id": 1, "method": "tools/list", "params": {}}
+
+
+def test_cache_01_active_result_reused(mcp, mint, sandbox):
+    token = mint()
+    for _ in range(5):
+        assert mcp.post(LIST, token).status_code == 200
+    assert sandbox.counters.introspections == 1
+
+
+def test_cache_05_inactive_never_cached(mcp, mint, sandbox):
+    token = mint()
+    sandbox.revoke(token)
+    assert mcp.post(LIST, token).status_code == 401
+    sandbox.tokens[token].revoked = False
+    assert mcp.post(LIST, token).status_code == 200  # the very next request sees the change
+    assert sandbox.counters.introspections == 2
+
+
+def test_int_11_f22_single_flight(mcp, mint, sandbox):
+    token = mint()
+    sandbox.introspection_delay = 0.3
+    with ThreadPoolExecutor(max_workers=25) as pool:
+        statuses = list(pool.map(lambda _: mcp.post(LIST, token).status_code, range(50)))
+    assert statuses == [200] * 50
+    assert sandbox.counters.introspections == 1
+
+
+def test_cache_06_f21_revocation_within_ttl(server_factory, mcp, mint, sandbox):
+    with server_factory(introspection_cache_ttl=1) as (settings, server):
+        mcp.url = server.url + "/mcp"
+        token = mint(audience=settings.mcp_resource_url)
+        assert mcp.post(LIST, token).status_code == 200
+        sandbox.revoke(token)
+        deadline = time.monotonic() + 3
+        while mcp.post(LIST, token).status_code == 200:
+            assert time.monotonic() < deadline, "revocation not seen within TTL + 2 s"
+            time.sleep(0.1)
+
+
+def test_cache_01_entry_never_outlives_exp(server_factory, mcp, mint, sandbox):
+    with server_factory() as (settings, server):
+        mcp.url = server.url + "/mcp"
+        token = mint(audience=settings.mcp_resource_url, expires_in=2)
+        assert mcp.post(LIST, token).status_code == 200
+        assert sandbox.counters.introspections == 1
+        time.sleep(2.2)
+        assert mcp.post(LIST, token).status_code == 401  # re-introspected, not served from cache
+        assert sandbox.counters.introspections == 2
+
+
+def test_cache_02_keys_are_digests_and_values_hold_only_needed_claims(server, mcp, mint):
+    token = mint()
+    assert mcp.post(LIST, token).status_code == 200
+    cache = server[1]  # BackgroundServer; the app is its config's app
+    components = cache._server.config.app.state.components
+    keys = list(components.cache._entries)
+    assert "introspection:" + token_digest(token) in keys
+    assert all(token not in key for key in keys)
+    for _, value in components.cache._entries.values():
+        assert token.encode() not in value
+        assert set(__import__("json").loads(value)) <= {"store_id", "sub", "client_id", "scopes", "aud", "exp"}
+
+
+def test_cache_03_bounded_lru_with_expiry():
+    now = [1000.0]
+    cache = MemoryCache(max_entries=3, clock=lambda: now[0])
+
+    async def scenario() -> None:
+        for i in range(10):
+            await cache.set(f"k{i}", b"v", ttl=60)
+        assert len(cache) == 3
+        assert await cache.get("k0") is None and await cache.get("k9") == b"v"
+        now[0] += 61
+        assert await cache.get("k9") is None
+        await cache.set("zero", b"v", ttl=0)
+        assert await cache.get("zero") is None
+
+    asyncio.run(scenario())
+
+
+def test_single_flight_shares_one_computation_and_errors():
+    calls = 0
+
+    async def compute() -> int:
+        nonlocal calls
+        calls += 1
+        await asyncio.sleep(0.05)
+        return 7
+
+    async def failing() -> int:
+        await asyncio.sleep(0.01)
+        raise ValueError("boom")
+
+    async def scenario() -> None:
+        flight = SingleFlight()
+        assert await asyncio.gather(*(flight.run("k", compute) for _ in range(20))) == [7] * 20
+        with pytest.raises(ValueError):
+            await flight.run("e", failing)
+        assert await flight.run("k", compute) == 7
+
+    asyncio.run(scenario())
+    assert calls == 2

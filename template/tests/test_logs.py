@@ -1,0 +1,56 @@
+"""LOG-01/02: logs name the store and a token fingerprint, never a token or a secret."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+from urllib.parse import quote
+
+from tests.helpers import MCP_HEADERS, STORE_A
+from tests.project import TOOLS
+
+LIST = {"jsonrpc": "2.0", "id": 1, "method": "tools/list", "params": {}}
+
+
+def forms(token: str) -> list[str]:
+    return [token, quote(token, safe=""), base64.b64encode(token.encode()).decode()]
+
+
+def test_log_01_canary_token_never_logged(mcp, mint, sandbox, log_capture, sandbox_server):
+    start = len(log_capture.lines)
+    canary = mint()
+    revoked = mint()
+    sandbox.revoke(revoked)
+    mcp.post(LIST, canary)
+    mcp.post(LIST, revoked)
+    mcp.http.post(mcp.url + "?access_token=" + canary, content=json.dumps(LIST), headers=MCP_HEADERS)
+    mcp.http.post(mcp.url, content=json.dumps(LIST), headers={**MCP_HEADERS, "Cookie": f"access_token={canary}"})
+    mcp.http.post(mcp.url, content=json.dumps(LIST), headers={**MCP_HEADERS, "Authorization": f"Bearer {canary} x"})
+    tool = TOOLS[0]
+    mcp.call(canary, tool.name, {})
+    sandbox.fail_next_api_call(500, "INTERNAL", "boom")
+    mcp.call(canary, tool.name, {})
+    text = "\n".join(log_capture.lines[start:])
+    secret = sandbox_server[2]
+    for value in [*forms(canary), *forms(revoked), *forms(secret), *sandbox.api_bearer_tokens]:
+        assert value not in text
+
+
+def test_log_02_refusals_carry_a_fingerprint(mcp, sandbox, mint, log_capture):
+    start = len(log_capture.lines)
+    token = mint()
+    sandbox.revoke(token)
+    assert mcp.post(LIST, token).status_code == 401
+    fingerprint = hashlib.sha256(token.encode()).hexdigest()[:8]
+    assert any(fingerprint in line for line in log_capture.lines[start:])
+
+
+def test_tool_logs_carry_store_and_fingerprint(mcp, mint, sandbox, log_capture):
+    start = len(log_capture.lines)
+    token = mint()
+    sandbox.fail_next_api_call(429, "RATE_LIMITED", "slow down", retry_after=3)
+    assert mcp.call(token, TOOLS[0].name, {}).is_error
+    fingerprint = hashlib.sha256(token.encode()).hexdigest()[:8]
+    lines = [line for line in log_capture.lines[start:] if f"store={STORE_A}" in line]
+    assert lines and all(f"token={fingerprint}" in line for line in lines)

@@ -1,0 +1,37 @@
+"""Contract §8: tools/list is exactly the chosen scopes' tools, with schemas and annotations."""
+
+from __future__ import annotations
+
+from tests.project import SCOPES, TOOLS
+
+
+def test_tools_list_matches_the_table(mcp, mint):
+    listed = {tool["name"]: tool for tool in mcp.list_tools(mint())}
+    assert set(listed) == {tool.name for tool in TOOLS}
+    for spec in TOOLS:
+        tool = listed[spec.name]
+        assert tool["description"] and len(tool["description"]) > 40
+        assert tool["inputSchema"]["type"] == "object"
+        annotations = tool["annotations"]
+        assert annotations["readOnlyHint"] is spec.read_only
+        assert annotations["destructiveHint"] is spec.destructive
+        assert annotations["idempotentHint"] is spec.idempotent
+        if spec.read_only:
+            assert not spec.destructive
+
+
+def test_every_tool_has_a_chosen_scope_and_every_scope_a_tool():
+    assert {tool.scope for tool in TOOLS} == set(SCOPES)
+    assert all(description for description in SCOPES.values())
+
+
+def test_list_tools_expose_paging():
+    for tool in TOOLS:
+        if tool.name.startswith("list_"):
+            parameters = tool.fn.__annotations__
+            assert {"page", "per_page"} <= set(parameters), tool.name
+
+
+def test_tool_names_are_unique():
+    names = [tool.name for tool in TOOLS]
+    assert len(names) == len(set(names))

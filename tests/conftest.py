@@ -1,0 +1,49 @@
+"""Rendering helpers shared by the template's tests."""
+
+from __future__ import annotations
+
+import os
+import random
+import shutil
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+UV = shutil.which("uv") or "uv"
+ENV = {**os.environ, "UV_PYTHON_DOWNLOADS": "never", "UV_NO_PROGRESS": "1"}
+ENV.pop("VIRTUAL_ENV", None)
+
+
+def run(cmd: list[str], cwd: Path, timeout: int = 900, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(cmd, cwd=cwd, env=env or ENV, capture_output=True, text=True, timeout=timeout)
+
+
+def seed() -> int:
+    value = int(os.environ.get("TEMPLATE_TEST_SEED") or random.SystemRandom().randrange(1, 10**6))
+    return value
+
+
+SEED = seed()
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    return f"template test seed: TEMPLATE_TEST_SEED={SEED} (set it to replay the random scope selections)"
+
+
+def render(copie: Any, **answers: Any) -> Path:
+    result = copie.copy(extra_answers=answers)
+    assert result.exit_code == 0, f"render failed for {answers}: {result.exception!r}"
+    assert result.project_dir is not None
+    return Path(result.project_dir)
+
+
+@pytest.fixture(scope="session")
+def checks_python(copie_session: Any, tmp_path_factory: pytest.TempPathFactory) -> str:
+    """A Python with a default render's dependencies, for mypy and imports of any render."""
+    project = render(copie_session)
+    synced = run([UV, "sync", "--quiet"], cwd=project)
+    assert synced.returncode == 0, synced.stderr
+    return str(project / ".venv" / "bin" / "python")

@@ -1,0 +1,112 @@
+"""Every render: valid answers, no leftover Jinja, only the chosen scopes' code, ruff and mypy clean."""
+
+from __future__ import annotations
+
+import json
+import random
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from tests.catalog import CONTRACT_TOOLS, SEED_DEFAULT
+from tests.conftest import ROOT, SEED, render, run
+
+ALL = list(CONTRACT_TOOLS)
+READ_ONLY = [scope for scope in ALL if scope.startswith("read:")]
+_rng = random.Random(SEED)
+RANDOM = [sorted(_rng.sample(ALL, _rng.randint(2, 8)), key=ALL.index) for _ in range(3)]
+
+SELECTIONS = {
+    "default": None,
+    "all": ALL,
+    "read-only": READ_ONLY,
+    **{f"only-{scope}": [scope] for scope in ALL},
+    **{f"random{i}-seed{SEED}": selection for i, selection in enumerate(RANDOM)},
+}
+JINJA_LEFTOVER = re.compile(r"\{%|%\}|\{\{\s*[A-Za-z_][\w.]*\s*(\}\}|\|)|\{#")
+
+
+def scope_module(scope: str) -> str:
+    return scope.replace(":", "_")
+
+
+def tools_table(python: str, project: Path, package: str) -> dict[str, Any]:
+    code = (
+        f"import json; from {package}.tools import SCOPES, TOOLS; "
+        "print(json.dumps({'scopes': SCOPES, 'tools': {t.name: t.scope for t in TOOLS}}))"
+    )
+    result = run([python, "-c", code], cwd=project, env={"PYTHONPATH": str(project / "src")})
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout)
+
+
+@pytest.mark.parametrize("name", list(SELECTIONS))
+def test_render(copie, checks_python, name):
+    selection = SELECTIONS[name]
+    project = render(copie, **({} if selection is None else {"scopes": selection}))
+    chosen = SEED_DEFAULT if selection is None else selection
+    package = project / "src" / "whatalo_mcp"
+    assert package.is_dir()
+
+    answers = yaml.safe_load((project / ".copier-answers.yml").read_text())
+    assert answers["scopes"] == chosen
+
+    for path in project.rglob("*"):
+        if path.is_file() and ".venv" not in path.parts and path.suffix in {".py", ".toml", ".md", ".yml", ".yaml", ""}:
+            text = path.read_text(errors="replace")
+            assert not JINJA_LEFTOVER.search(text), f"leftover Jinja in {path.relative_to(project)}"
+    assert not list(project.rglob("*.jinja"))
+
+    # Only the chosen scopes' modules and tests exist, and no code names an unchosen tool.
+    assert {p.stem for p in (package / "tools").glob("*_*.py")} == {scope_module(s) for s in chosen}
+    assert {p.stem for p in (project / "tests" / "tools").glob("test_*.py")} == {f"test_{scope_module(s)}" for s in chosen}
+    core = "\n".join(p.read_text() for p in package.glob("*.py")) + (package / "tools" / "__init__.py").read_text()
+    for scope, tools in CONTRACT_TOOLS.items():
+        if scope not in chosen:
+            assert scope_module(scope) not in core
+            for tool in tools:
+                assert not re.search(rf"\b{tool}\b", core), f"{tool} appears although {scope} was not chosen"
+
+    # The tools table is exactly the contract's tools for the chosen scopes.
+    table = tools_table(checks_python, project, "whatalo_mcp")
+    assert list(table["scopes"]) == chosen
+    assert table["tools"] == {tool: scope for scope in chosen for tool in CONTRACT_TOOLS[scope]}
+
+    ruff = run([str(Path(checks_python).parent / "ruff"), "check", "."], cwd=project)
+    assert ruff.returncode == 0, ruff.stdout + ruff.stderr
+    mypy = run(
+        [checks_python, "-m", "mypy", "--cache-dir", str(Path(checks_python).parent.parent / ".mypy-shared"), "src"],
+        cwd=project,
+    )
+    assert mypy.returncode == 0, mypy.stdout + mypy.stderr
+
+
+@pytest.mark.parametrize(
+    "answers, words",
+    [
+        ({"framework": "fastmcp"}, "framework=fastmcp is not available"),
+        ({"cache": "redis"}, "cache=redis is not available"),
+        ({"scopes": []}, "at least one scope"),
+        ({"project_slug": "Bad Slug"}, "project_slug"),
+        ({"package_name": "mcp"}, "package_name"),
+    ],
+)
+def test_invalid_answers_stop_with_a_clear_message(copie, answers, words):
+    result = copie.copy(extra_answers=answers)
+    assert result.exit_code != 0
+    assert words in str(result.exception)
+
+
+def test_custom_names(copie, checks_python):
+    project = render(copie, project_name="Acme Store Bot", scopes=["read:store"])
+    assert (project / "src" / "acme_store_bot" / "cli.py").is_file()
+    pyproject = (project / "pyproject.toml").read_text()
+    assert 'acme-store-bot = "acme_store_bot.cli:main"' in pyproject
+
+
+def test_copier_yml_defaults_are_the_seed_guides_ten():
+    config = yaml.safe_load((ROOT / "copier.yml").read_text())
+    assert config["scopes"]["default"] == SEED_DEFAULT
