@@ -105,6 +105,19 @@ async def _check(settings: Settings) -> list[str]:
     return []
 
 
+@app.command()
+def tools() -> None:
+    """List the tools this server serves, with the scope each needs and its annotations."""
+    from .tools import SCOPES, TOOLS
+
+    for scope, description in SCOPES.items():
+        typer.echo(f"{scope}: {description}")
+        for tool in (t for t in TOOLS if t.scope == scope):
+            flags = [name for name, on in (("read-only", tool.read_only), ("destructive", tool.destructive),
+                                           ("idempotent", tool.idempotent)) if on]
+            typer.echo(f"  {tool.name:<22} {', '.join(flags)}")
+
+
 def _start_sandbox(host: str, port: int) -> tuple[SandboxState, BackgroundServer, str, str]:
     from .sandbox.app import create_sandbox_app
     from .sandbox.state import SandboxState

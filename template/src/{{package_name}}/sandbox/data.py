@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import copy
 import hashlib
+import math
 import random
 import re
 import unicodedata
@@ -158,13 +159,16 @@ def refresh_product(product: dict[str, Any]) -> dict[str, Any]:
     """Recompute a product's derived fields."""
     price, compare = product["price"], product["compare_price"]
     product["has_discount"] = compare is not None and compare > price
-    product["discount_percentage"] = round((compare - price) * 100 / compare) if product["has_discount"] else 0
+    percentage = (compare - price) * 100 / compare if product["has_discount"] else 0
+    product["discount_percentage"] = math.floor(percentage + 0.5)  # rounded half up
     in_stock = not product["track_inventory"] or product["stock_quantity"] > 0 or product["continue_selling"]
     product["is_purchasable"] = bool(product["is_active"] and in_stock)
     return product
 
 
-def make_product(product_id: str, fields: dict[str, Any], created_at: str, taken_slugs: Iterable[str] = ()) -> dict[str, Any]:
+def make_product(
+    product_id: str, fields: dict[str, Any], created_at: str, taken_slugs: Iterable[str] = ()
+) -> dict[str, Any]:
     """A complete product object from the given fields and the defaults."""
     merged = {**copy.deepcopy(PRODUCT_DEFAULTS), **fields, "id": product_id}
     merged.setdefault("slug", unique_slug(merged["name"], taken_slugs))
@@ -175,6 +179,7 @@ def make_product(product_id: str, fields: dict[str, Any], created_at: str, taken
 
 
 def make_variant(product_id: str, variant_type: str, variant_value: str, **fields: Any) -> dict[str, Any]:
+    """A product variant; its UUID is derived from the product and the type/value pair."""
     return {
         "id": fields.get("id") or variant_id(product_id, variant_type, variant_value),
         "variant_type": variant_type,
@@ -259,7 +264,9 @@ def make_discount(discount_id: str, fields: dict[str, Any], created_at: str) -> 
     return refresh_discount({key: merged.get(key) for key in DISCOUNT_FIELDS})
 
 
-def make_webhook(webhook_id: str, url: str, events: list[str], secret: str, created_at: str, **fields: Any) -> dict[str, Any]:
+def make_webhook(
+    webhook_id: str, url: str, events: list[str], secret: str, created_at: str, **fields: Any
+) -> dict[str, Any]:
     return {
         "id": webhook_id,
         "url": url,
@@ -288,14 +295,14 @@ def _products(data: StoreData, created: list[str], rows: list[dict[str, Any]]) -
     for n, row in enumerate(rows):
         row = dict(row)
         variants: Variants = row.pop("variants", [])
-        product = make_product(row.pop("id"), row, created[n % len(created)], [p["slug"] for p in data.products.values()])
+        taken = [p["slug"] for p in data.products.values()]
+        product = make_product(row.pop("id"), row, created[n % len(created)], taken)
         product["main_image"] = f"https://images.example.com/{slug}/{product['slug']}.jpg"
         if product["is_featured"]:
             product["gallery"] = [f"https://images.example.com/{slug}/{product['slug']}-{i}.jpg" for i in (2, 3)]
-        product["variants"] = [
-            make_variant(product["id"], vtype, value, stock_quantity=stock, sku=f"{product['sku']}-{slugify(value).upper()}")
-            for vtype, value, stock in variants
-        ]
+        for vtype, value, stock in variants:
+            sku = f"{product['sku']}-{slugify(value).upper()}"
+            product["variants"].append(make_variant(product["id"], vtype, value, stock_quantity=stock, sku=sku))
         data.products[product["id"]] = product
 
 
@@ -333,6 +340,7 @@ def _order(data: StoreData, row: dict[str, Any], address: dict[str, Any]) -> Non
 
 
 def _cafe() -> StoreData:
+    fields: dict[str, Any]
     data = StoreData(
         owner_sub="usr_7f3a9b2c1d4e5f6a",
         store={
@@ -353,8 +361,8 @@ def _cafe() -> StoreData:
         (gear, "Accesorios", "accesorios", "2023-04-02T10:02:13.004Z"),
     ]:
         data.categories[cid] = make_category(cid, name, slug, created)
-    created = ["2023-05-08T14:10:00.000Z", "2023-09-21T18:32:45.250Z", "2024-02-11T12:00:31.871Z"]
-    _products(data, created, [
+    dates = ["2023-05-08T14:10:00.000Z", "2023-09-21T18:32:45.250Z", "2024-02-11T12:00:31.871Z"]
+    _products(data, dates, [
         {"id": "205380810795", "name": "Café Santo Domingo Molido 1 lb", "price": 650, "category_id": cafe,
          "sku": "CSD-1LB", "stock_quantity": 120, "low_stock_threshold": 15, "is_featured": True,
          "description": "El clásico de la casa: tueste medio, notas de cacao y panela.",
@@ -398,8 +406,13 @@ def _cafe() -> StoreData:
          "email": "carmen.taveras@gmail.com", "phone": "+18095559080", "notes": "Cliente mayorista potencial."}),
     ]:  # fmt: skip
         data.customers[cid] = make_customer(cid, fields, created)
-    capital = {"address": "Calle El Conde 254, Zona Colonial", "city": "Santo Domingo",
-               "province": "Distrito Nacional", "country": "República Dominicana", "postal_code": "10210"}
+    capital = {
+        "address": "Calle El Conde 254, Zona Colonial",
+        "city": "Santo Domingo",
+        "province": "Distrito Nacional",
+        "country": "República Dominicana",
+        "postal_code": "10210",
+    }
     santiago = {"address": "Av. Juan Pablo Duarte 88, Los Jardines", "city": "Santiago de los Caballeros",
                 "province": "Santiago", "country": "República Dominicana", "postal_code": "51000"}  # fmt: skip
     for row, address in [
@@ -443,13 +456,18 @@ def _cafe() -> StoreData:
         data.discounts[did] = make_discount(did, fields, created)
     wid = "wh_202391881982"
     data.webhooks[wid] = make_webhook(
-        wid, "https://hooks.cafelaesquina.do/whatalo/orders", ["order.created", "order.updated"], _demo_secret(wid),
-        "2024-03-11T15:16:40.902Z", last_triggered_at="2025-05-21T21:48:37.311Z",
+        wid,
+        "https://hooks.cafelaesquina.do/whatalo/orders",
+        ["order.created", "order.updated"],
+        _demo_secret(wid),
+        "2024-03-11T15:16:40.902Z",
+        last_triggered_at="2025-05-21T21:48:37.311Z",
     )
     return data
 
 
 def _andes() -> StoreData:
+    fields: dict[str, Any]
     data = StoreData(
         owner_sub="usr_2b4d6f8h0j1k3m5n",
         store={
@@ -470,8 +488,8 @@ def _andes() -> StoreData:
         (footwear, "Calzado", "calzado", "2023-02-20T16:35:09.377Z"),
     ]:
         data.categories[cid] = make_category(cid, name, slug, created)
-    created = ["2022-12-01T15:00:00.000Z", "2023-06-14T20:11:37.402Z", "2024-08-29T13:48:05.996Z"]
-    _products(data, created, [
+    dates = ["2022-12-01T15:00:00.000Z", "2023-06-14T20:11:37.402Z", "2024-08-29T13:48:05.996Z"]
+    _products(data, dates, [
         {"id": "903419457547", "name": "Carpa Páramo 2 personas", "price": 689900, "category_id": camping,
          "sku": "AO-CARPA-P2", "stock_quantity": 14, "is_featured": True, "warranty_months": 12,
          "fast_shipping": True, "invoice_available": True,
@@ -516,8 +534,13 @@ def _andes() -> StoreData:
          "phone": "+573209876543"}),
     ]:  # fmt: skip
         data.customers[cid] = make_customer(cid, fields, created)
-    bogota = {"address": "Carrera 7 # 72-41, Apto 502", "city": "Bogotá", "province": "Cundinamarca",
-              "country": "Colombia", "postal_code": "110221"}
+    bogota = {
+        "address": "Carrera 7 # 72-41, Apto 502",
+        "city": "Bogotá",
+        "province": "Cundinamarca",
+        "country": "Colombia",
+        "postal_code": "110221",
+    }
     medellin = {"address": "Calle 10 # 43E-25, El Poblado", "city": "Medellín", "province": "Antioquia",
                 "country": "Colombia", "postal_code": "050021"}  # fmt: skip
     for row, address in [
@@ -558,15 +581,17 @@ def _andes() -> StoreData:
          "starts_at": "2024-11-29T05:00:00.000Z", "expires_at": "2024-12-01T04:59:59.000Z"}),
     ]:  # fmt: skip
         data.discounts[did] = make_discount(did, fields, created)
-    for wid, url, events, created, extra in [
-        ("wh_181519230264", "https://erp.andesoutdoor.co/webhooks/whatalo",
-         ["order.created", "order.updated", "product.created", "product.updated", "product.deleted"],
-         "2023-07-04T18:10:26.440Z", {"last_triggered_at": "2025-05-21T16:09:59.120Z"}),
-        ("wh_168494888361", "https://crm.andesoutdoor.co/hooks/customers", ["customer.created", "customer.updated"],
-         "2024-05-16T13:57:02.781Z", {"is_active": False, "failure_count": 7,
-                                      "last_triggered_at": "2025-01-09T08:14:51.502Z"}),
-    ]:  # fmt: skip
-        data.webhooks[wid] = make_webhook(wid, url, events, _demo_secret(wid), created, **extra)
+    erp, crm = "wh_181519230264", "wh_168494888361"
+    erp_events = ["order.created", "order.updated", "product.created", "product.updated", "product.deleted"]
+    data.webhooks[erp] = make_webhook(
+        erp, "https://erp.andesoutdoor.co/webhooks/whatalo", erp_events, _demo_secret(erp),
+        "2023-07-04T18:10:26.440Z", last_triggered_at="2025-05-21T16:09:59.120Z",
+    )  # fmt: skip
+    data.webhooks[crm] = make_webhook(
+        crm, "https://crm.andesoutdoor.co/hooks/customers", ["customer.created", "customer.updated"],
+        _demo_secret(crm), "2024-05-16T13:57:02.781Z", is_active=False, failure_count=7,
+        last_triggered_at="2025-01-09T08:14:51.502Z",
+    )  # fmt: skip
     return data
 
 
