@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import json
 import re
+import socket
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx2 as httpx
 
@@ -77,3 +79,23 @@ class McpClient:
     def list_tools(self, token: str) -> list[dict[str, Any]]:
         tools: list[dict[str, Any]] = self.rpc(token, "tools/list", {})["tools"]
         return tools
+
+
+def raw_request(url: str, headers: list[tuple[bytes, bytes]], body: bytes = b"") -> tuple[int, dict[str, str], bytes]:
+    """POST with exactly these header bytes (HTTP clients refuse to send malformed ones)."""
+    parts = urlsplit(url)
+    lines = [f"POST {parts.path or '/'} HTTP/1.1".encode(), f"Host: {parts.netloc}".encode()]
+    lines += [name + b": " + value for name, value in headers]
+    lines += [f"Content-Length: {len(body)}".encode(), b"Connection: close", b"", b""]
+    with socket.create_connection((parts.hostname, parts.port or 80), timeout=10) as sock:
+        sock.sendall(b"\r\n".join(lines) + body)
+        chunks = []
+        while chunk := sock.recv(65536):
+            chunks.append(chunk)
+    head, _, content = b"".join(chunks).partition(b"\r\n\r\n")
+    status_line, *header_lines = head.decode("latin-1").split("\r\n")
+    parsed = {}
+    for line in header_lines:
+        name, _, value = line.partition(":")
+        parsed[name.strip().lower()] = value.strip()
+    return int(status_line.split()[1]), parsed, content

@@ -58,7 +58,9 @@ def test_config_errors_name_the_variable(overrides, variable, words):
     assert "\n" not in message and "s3cr3t-value" not in message
 
 
-@pytest.mark.parametrize("url", ["http://localhost:8000", "http://127.0.0.1:9000", "http://[::1]:8000", "https://x.example/mcp"])
+@pytest.mark.parametrize(
+    "url", ["http://localhost:8000", "http://127.0.0.1:9000", "http://[::1]:8000", "https://x.example/mcp"]
+)
 def test_loopback_http_and_https_accepted(url):
     assert load_settings(**BASE, mcp_resource_url=url).mcp_resource_url == url
 
@@ -98,8 +100,10 @@ def test_check_against_the_sandbox(sandbox_server):
     wrong = run_cli("check", env={**env, "WHATALO_CLIENT_SECRET": "wrong"})
     assert wrong.returncode == 1
     assert "WHATALO_CLIENT_SECRET" in wrong.stderr and "wrong" not in wrong.stderr.replace("WHATALO", "")
-    mismatch = run_cli("check", env={**env, "WHATALO_CLIENT_SECRET": secret,
-                                     "WHATALO_ISSUER": state.issuer.replace("127.0.0.1", "localhost")})
+    mismatch = run_cli(
+        "check",
+        env={**env, "WHATALO_CLIENT_SECRET": secret, "WHATALO_ISSUER": state.issuer.replace("127.0.0.1", "localhost")},
+    )
     assert mismatch.returncode == 1 and "issuer mismatch" in mismatch.stderr
     down = run_cli("check", env={**env, "WHATALO_CLIENT_SECRET": secret, "WHATALO_ISSUER": "http://127.0.0.1:9"})
     assert down.returncode == 1 and "cannot reach" in down.stderr

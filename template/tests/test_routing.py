@@ -8,9 +8,15 @@ from tests.helpers import STORE_A, STORE_B
 from tests.project import TOOLS
 
 # A read tool without required arguments shows which store a call reached.
-PROBES = {"get_store": "store", "list_products": "products", "list_categories": "categories",
-          "list_customers": "customers", "list_orders": "orders", "list_discounts": "discounts",
-          "list_webhooks": "webhooks"}
+PROBES = {
+    "get_store": "store",
+    "list_products": "products",
+    "list_categories": "categories",
+    "list_customers": "customers",
+    "list_orders": "orders",
+    "list_discounts": "discounts",
+    "list_webhooks": "webhooks",
+}
 PROBE = next((tool for tool in TOOLS if tool.name in PROBES), None)
 pytestmark = pytest.mark.skipif(PROBE is None, reason="no argument-free read tool among this project's scopes")
 
@@ -41,7 +47,9 @@ def test_mt_01_client_cannot_choose_the_store(mcp, mint, sandbox):
     assert PROBE is not None
     token = mint([PROBE.scope], store_id=STORE_A)
     response = mcp.post(
-        mcp.message("tools/call", {"name": PROBE.name, "arguments": {"store_id": STORE_B, "whatalo_store_id": STORE_B}}),
+        mcp.message(
+            "tools/call", {"name": PROBE.name, "arguments": {"store_id": STORE_B, "whatalo_store_id": STORE_B}}
+        ),
         token,
         headers={"X-Whatalo-Store": STORE_B, "X-Store-Id": STORE_B},
     )

@@ -115,7 +115,8 @@ def create_app(settings: Settings) -> Starlette:
         if not await components.cache.ping():
             checks["cache"] = "unreachable"
         ready = all(value == "ok" for value in checks.values())
-        return JSONResponse({"status": "ready" if ready else "not ready", "checks": checks}, status_code=200 if ready else 503)
+        status = "ready" if ready else "not ready"
+        return JSONResponse({"status": status, "checks": checks}, status_code=200 if ready else 503)
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -139,7 +140,13 @@ def create_app(settings: Settings) -> Starlette:
                 CORSMiddleware,
                 allow_origins=["*"],
                 allow_methods=["GET", "POST", "DELETE", "OPTIONS"],
-                allow_headers=["authorization", "content-type", "mcp-protocol-version", "mcp-session-id", "last-event-id"],
+                allow_headers=[
+                    "authorization",
+                    "content-type",
+                    "mcp-protocol-version",
+                    "mcp-session-id",
+                    "last-event-id",
+                ],
                 expose_headers=["WWW-Authenticate", "Mcp-Session-Id"],
             )
         ],

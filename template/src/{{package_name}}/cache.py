@@ -10,7 +10,7 @@ import asyncio
 import time
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
-from typing import Protocol, TypeVar
+from typing import Any, Protocol, TypeVar, cast
 
 T = TypeVar("T")
 
@@ -87,7 +87,7 @@ class SingleFlight:
 
     def __init__(self, max_in_flight: int = 1024) -> None:
         self.max_in_flight = max_in_flight
-        self._tasks: dict[str, asyncio.Task[object]] = {}
+        self._tasks: dict[str, asyncio.Task[Any]] = {}
 
     async def run(self, key: str, compute: Callable[[], Awaitable[T]]) -> T:
         task = self._tasks.get(key)
@@ -95,15 +95,12 @@ class SingleFlight:
             if len(self._tasks) >= self.max_in_flight:
                 raise Overloaded(f"{len(self._tasks)} computations already in flight")
 
-            async def wrapped() -> object:
-                return await compute()
-
-            task = asyncio.ensure_future(wrapped())
+            task = asyncio.ensure_future(compute())
             self._tasks[key] = task
             task.add_done_callback(lambda done: self._done(key, done))
-        return await asyncio.shield(task)  # type: ignore[return-value]
+        return cast(T, await asyncio.shield(task))
 
-    def _done(self, key: str, task: asyncio.Task[object]) -> None:
+    def _done(self, key: str, task: asyncio.Task[Any]) -> None:
         if self._tasks.get(key) is task:
             del self._tasks[key]
         if not task.cancelled():

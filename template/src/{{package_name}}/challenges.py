@@ -46,7 +46,8 @@ def _json(status: int, body: dict[str, str], headers: dict[str, str]) -> Respons
 def unauthorized(metadata_url: str, scopes: Iterable[str]) -> Response:
     """401 for a request without (Bearer) credentials: no error code (RFC 6750 §3.1)."""
     challenge = www_authenticate(metadata_url, scopes=scopes)
-    return _json(401, {"error": "unauthorized", "error_description": "Bearer token required"}, {"WWW-Authenticate": challenge})
+    body = {"error": "unauthorized", "error_description": "Bearer token required"}
+    return _json(401, body, {"WWW-Authenticate": challenge})
 
 
 def invalid_request(metadata_url: str, description: str) -> Response:

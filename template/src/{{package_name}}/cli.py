@@ -113,8 +113,15 @@ def tools() -> None:
     for scope, description in SCOPES.items():
         typer.echo(f"{scope}: {description}")
         for tool in (t for t in TOOLS if t.scope == scope):
-            flags = [name for name, on in (("read-only", tool.read_only), ("destructive", tool.destructive),
-                                           ("idempotent", tool.idempotent)) if on]
+            flags = [
+                name
+                for name, on in (
+                    ("read-only", tool.read_only),
+                    ("destructive", tool.destructive),
+                    ("idempotent", tool.idempotent),
+                )
+                if on
+            ]
             typer.echo(f"  {tool.name:<22} {', '.join(flags)}")
 
 
@@ -195,7 +202,8 @@ def dev(
             f'                  "whatalo": {{"command": "npx", "args": ["mcp-remote", "{mcp_url}",\n'
             '                   "--header", "Authorization:Bearer <token above>"]}\n'
             f"  curl:           curl -s {mcp_url} -H 'Authorization: Bearer <token>' \\\n"
-            "                    -H 'Content-Type: application/json' -H 'Accept: application/json, text/event-stream' \\\n"
+            "                    -H 'Content-Type: application/json' \\\n"
+            "                    -H 'Accept: application/json, text/event-stream' \\\n"
             """                    -d '{"jsonrpc":"2.0","id":1,"method":"tools/list"}'\n"""
             "\nCtrl-C stops both.\n"
         )

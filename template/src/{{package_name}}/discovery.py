@@ -53,10 +53,10 @@ def _endpoint(document: dict[str, Any], name: str) -> str:
         raise DiscoveryError(f"the authorization server's {name} {exc}") from None
 
 
-async def discover(http: httpx.AsyncClient, issuer: str, timeout: float) -> ASMetadata:
+async def discover(http: httpx.AsyncClient, issuer: str, within: float) -> ASMetadata:
     url = metadata_url(issuer)
     try:
-        with anyio.fail_after(timeout):
+        with anyio.fail_after(within):
             response = await http.get(url, headers={"Accept": "application/json"})
     except (httpx.HTTPError, TimeoutError) as exc:
         raise DiscoveryError(f"cannot reach {url} ({type(exc).__name__})") from None

@@ -152,7 +152,10 @@ class Introspector:
         if isinstance(nbf, int | float) and not isinstance(nbf, bool) and nbf > now + CLOCK_LEEWAY:
             raise InvalidToken("the token is not valid yet")
         aud = answer.get("aud")
-        audiences = (aud,) if isinstance(aud, str) else tuple(a for a in aud if isinstance(a, str)) if isinstance(aud, list) else ()
+        if isinstance(aud, str):
+            audiences: tuple[str, ...] = (aud,)
+        else:
+            audiences = tuple(a for a in aud if isinstance(a, str)) if isinstance(aud, list) else ()
         if not any(same_resource(a, self._settings.mcp_resource_url) for a in audiences):
             raise InvalidToken("the token was not issued for this server (audience)")
         store_id = answer.get("whatalo_store_id")

@@ -19,6 +19,17 @@ class StoreContextFilter(logging.Filter):
         return True
 
 
+def silence_access_log() -> None:
+    """uvicorn's access log prints request targets, query strings included (``?access_token=...``).
+
+    ``access_log=False`` does not stop it when uvicorn's own logging config is off, so cut it here.
+    """
+    access = logging.getLogger("uvicorn.access")
+    access.handlers = []
+    access.propagate = False
+    access.disabled = True
+
+
 def configure_logging(level: str) -> None:
     handler = logging.StreamHandler()
     handler.setFormatter(logging.Formatter(FORMAT))
@@ -29,3 +40,4 @@ def configure_logging(level: str) -> None:
     # The HTTP client logs every request line at INFO; keep it for DEBUG runs.
     logging.getLogger("httpx2").setLevel(max(logging.WARNING, root.level))
     logging.getLogger("httpx").setLevel(max(logging.WARNING, root.level))
+    silence_access_log()

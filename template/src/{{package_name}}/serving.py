@@ -14,6 +14,8 @@ from types import TracebackType
 import uvicorn
 from starlette.types import ASGIApp
 
+from .log import silence_access_log
+
 START_TIMEOUT = 15.0
 
 
@@ -35,6 +37,7 @@ class BackgroundServer:
         self.url = f"http://{host if ':' not in host else f'[{host}]'}:{self.port}"
         config = uvicorn.Config(app, log_config=None, access_log=False, lifespan="on", timeout_graceful_shutdown=5)
         self._server = uvicorn.Server(config)
+        silence_access_log()
         self._thread = threading.Thread(target=self._run, name=f"uvicorn:{self.port}", daemon=True)
 
     def _run(self) -> None:

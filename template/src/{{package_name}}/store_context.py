@@ -57,7 +57,9 @@ class StoreClient:
     def __init__(self, context: StoreContext) -> None:
         self._context = context
 
-    async def get(self, path: str, *, scope: str, params: Mapping[str, str | int | float] | None = None) -> dict[str, Any]:
+    async def get(
+        self, path: str, *, scope: str, params: Mapping[str, str | int | float] | None = None
+    ) -> dict[str, Any]:
         return await self._context.api.request(self._context, "GET", path, scope=scope, params=params)
 
     async def post(self, path: str, *, scope: str, json: Mapping[str, Any]) -> dict[str, Any]:

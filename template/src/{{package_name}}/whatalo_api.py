@@ -169,7 +169,9 @@ class WhataloAPI:
         try:
             return await self._flight.run(key, lambda: self._exchange(context, scope, key))
         except Overloaded:
-            raise WhataloAPIError(503, "TOKEN_EXCHANGE_UNAVAILABLE", "too many token exchanges in flight", retry_after=5) from None
+            raise WhataloAPIError(
+                503, "TOKEN_EXCHANGE_UNAVAILABLE", "too many token exchanges in flight", retry_after=5
+            ) from None
 
     async def _exchange(self, context: StoreContext, scope: str, key: str) -> str:
         try:
