@@ -22,8 +22,10 @@ def run(cmd: list[str], cwd: Path, timeout: int = 900, env: dict[str, str] | Non
 
 
 def seed() -> int:
-    value = int(os.environ.get("TEMPLATE_TEST_SEED") or random.SystemRandom().randrange(1, 10**6))
-    return value
+    """The seed of the random scope selections; exported so pytest-xdist workers share it."""
+    value = os.environ.get("TEMPLATE_TEST_SEED") or str(random.SystemRandom().randrange(1, 10**6))
+    os.environ["TEMPLATE_TEST_SEED"] = value
+    return int(value)
 
 
 SEED = seed()
