@@ -40,4 +40,6 @@ def configure_logging(level: str) -> None:
     # The HTTP client logs every request line at INFO; keep it for DEBUG runs.
     logging.getLogger("httpx2").setLevel(max(logging.WARNING, root.level))
     logging.getLogger("httpx").setLevel(max(logging.WARNING, root.level))
+    # The SDK announces every stateless request's (absent) session at INFO.
+    logging.getLogger("mcp.server.streamable_http").setLevel(max(logging.WARNING, root.level))
     silence_access_log()
