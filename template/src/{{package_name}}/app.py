@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -20,10 +20,11 @@ from . import PROJECT_NAME
 from .auth import AuthMiddleware
 from .cache import Cache, open_cache
 from .discovery import AuthorizationServer
-from .framework import build_mcp_app, mcp_lifespan
+from .framework import build_mcp_app
 from .introspection import Introspector
 from .settings import Settings
 from .tools import SCOPES, TOOLS
+from .tools.base import ToolSpec
 from .whatalo_api import WhataloAPI
 
 MCP_PATH = "/mcp"
@@ -48,6 +49,13 @@ def protected_resource_metadata(settings: Settings) -> dict[str, Any]:
         "bearer_methods_supported": ["header"],
         "resource_name": PROJECT_NAME,
     }
+
+
+@asynccontextmanager
+async def mcp_lifespan(app: Starlette) -> AsyncIterator[None]:
+    """Run the framework app's own lifespan (its session manager) for as long as the outer app lives."""
+    async with app.router.lifespan_context(app):
+        yield
 
 
 @dataclass
@@ -82,14 +90,15 @@ class Components:
         await self.cache.aclose()
 
 
-def create_app(settings: Settings) -> Starlette:
+def create_app(settings: Settings, tools: Sequence[ToolSpec] = TOOLS) -> Starlette:
+    """The whole server. ``tools`` defaults to the project's tools table."""
     components = Components.build(settings)
-    mcp_app = build_mcp_app(TOOLS, name=PROJECT_NAME)
+    mcp_app = build_mcp_app(tools, name=PROJECT_NAME)
     guarded = AuthMiddleware(
         mcp_app,
         introspector=components.introspector,
         api=components.api,
-        tool_scopes={tool.name: frozenset({tool.scope}) for tool in TOOLS},
+        tool_scopes={tool.name: frozenset({tool.scope}) for tool in tools},
         scopes_supported=list(SCOPES),
         metadata_url=metadata_url(settings.mcp_resource_url),
         resource_url=settings.mcp_resource_url,

@@ -28,6 +28,17 @@ class Principal:
     aud: tuple[str, ...]
     exp: float
 
+    def claims(self) -> dict[str, object]:
+        """The claims as introspection named them, for frameworks that expose token claims to tools."""
+        return {
+            "sub": self.sub,
+            "client_id": self.client_id,
+            "whatalo_store_id": self.store_id,
+            "scope": " ".join(sorted(self.scopes)),
+            "aud": list(self.aud),
+            "exp": int(self.exp),
+        }
+
     def to_bytes(self) -> bytes:
         return json.dumps(
             {
