@@ -17,7 +17,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from . import PROJECT_NAME
-from .auth import AuthMiddleware
+from .auth import AuthMiddleware, TokenVerifier
 from .cache import Cache, open_cache
 from .discovery import AuthorizationServer
 from .framework import build_mcp_app
@@ -90,13 +90,15 @@ class Components:
         await self.cache.aclose()
 
 
-def create_app(settings: Settings, tools: Sequence[ToolSpec] = TOOLS) -> Starlette:
-    """The whole server. ``tools`` defaults to the project's tools table."""
+def create_app(
+    settings: Settings, tools: Sequence[ToolSpec] = TOOLS, verifier: TokenVerifier | None = None
+) -> Starlette:
+    """The whole server. ``tools`` defaults to the tools table, ``verifier`` to introspection at Whatalo."""
     components = Components.build(settings)
     mcp_app = build_mcp_app(tools, name=PROJECT_NAME)
     guarded = AuthMiddleware(
         mcp_app,
-        introspector=components.introspector,
+        verifier=verifier or components.introspector,
         api=components.api,
         tool_scopes={tool.name: frozenset({tool.scope}) for tool in tools},
         scopes_supported=list(SCOPES),

@@ -10,15 +10,15 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, Protocol
 from urllib.parse import urlsplit
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from . import challenges
 from .bearer import BearerError, Problem, bearer_token
-from .introspection import AuthServerUnavailable, Introspector, InvalidToken
-from .principal import fingerprint, token_digest
+from .introspection import AuthServerUnavailable, InvalidToken
+from .principal import Principal, fingerprint, token_digest
 from .settings import is_loopback
 from .store_context import StoreContext, bind
 from .whatalo_api import WhataloAPI
@@ -26,6 +26,12 @@ from .whatalo_api import WhataloAPI
 log = logging.getLogger(__name__)
 
 MAX_BODY_BYTES = 4 * 1024 * 1024
+
+
+class TokenVerifier(Protocol):
+    """Turns a bearer token into a principal or raises ``InvalidToken`` / ``AuthServerUnavailable``."""
+
+    async def principal(self, token: str) -> Principal: ...
 
 
 def needed_scopes(body: bytes, tool_scopes: Mapping[str, frozenset[str]]) -> frozenset[str]:
@@ -50,7 +56,7 @@ class AuthMiddleware:
         self,
         app: ASGIApp,
         *,
-        introspector: Introspector,
+        verifier: TokenVerifier,
         api: WhataloAPI,
         tool_scopes: Mapping[str, frozenset[str]],
         scopes_supported: list[str],
@@ -59,7 +65,7 @@ class AuthMiddleware:
         allowed_origins: frozenset[str] = frozenset(),
     ) -> None:
         self.app = app
-        self.introspector = introspector
+        self.verifier = verifier
         self.api = api
         self.tool_scopes = tool_scopes
         self.scopes_supported = scopes_supported
@@ -87,7 +93,7 @@ class AuthMiddleware:
             return
         digest = token_digest(token)
         try:
-            principal = await self.introspector.principal(token)
+            principal = await self.verifier.principal(token)
         except InvalidToken as exc:
             log.info("refused token %s: %s", fingerprint(digest), exc)
             await challenges.invalid_token(self.metadata_url, str(exc))(scope, receive, send)
