@@ -26,6 +26,7 @@ SELECTIONS = {
     **{f"only-{scope}": [scope] for scope in ALL},
     **{f"random{i}-seed{SEED}": selection for i, selection in enumerate(RANDOM)},
 }
+FRAMEWORKS = ["mcp", "fastmcp"]
 JINJA_LEFTOVER = re.compile(r"\{%|%\}|\{\{\s*[A-Za-z_][\w.]*\s*(\}\}|\|)|\{#")
 
 
@@ -43,10 +44,11 @@ def tools_table(python: str, project: Path, package: str) -> dict[str, Any]:
     return json.loads(result.stdout)
 
 
+@pytest.mark.parametrize("framework", FRAMEWORKS)
 @pytest.mark.parametrize("name", list(SELECTIONS))
-def test_render(copie, checks_python, name):
+def test_render(copie, checks_python, name, framework):
     selection = SELECTIONS[name]
-    project = render(copie, **({} if selection is None else {"scopes": selection}))
+    project = render(copie, framework=framework, **({} if selection is None else {"scopes": selection}))
     # Copier records a multiselect answer in the order of the choices (the catalog's order).
     chosen = [scope for scope in ALL if scope in (SEED_DEFAULT if selection is None else selection)]
     package = project / "src" / "whatalo_mcp"
@@ -54,6 +56,10 @@ def test_render(copie, checks_python, name):
 
     answers = yaml.safe_load((project / ".copier-answers.yml").read_text())
     assert answers["scopes"] == chosen
+    assert answers["framework"] == framework
+    adapter = (package / "framework.py").read_text()
+    assert ("from fastmcp import FastMCP" in adapter) == (framework == "fastmcp")
+    assert ("from mcp.server.mcpserver import MCPServer" in adapter) == (framework == "mcp")
 
     for path in project.rglob("*"):
         if path.is_file() and ".venv" not in path.parts and path.suffix in {".py", ".toml", ".md", ".yml", ".yaml", ""}:
@@ -77,8 +83,10 @@ def test_render(copie, checks_python, name):
     assert list(table["scopes"]) == chosen
     assert table["tools"] == {tool: scope for scope in chosen for tool in CONTRACT_TOOLS[scope]}
 
-    ruff = run([str(Path(checks_python).parent / "ruff"), "check", "."], cwd=project)
-    assert ruff.returncode == 0, ruff.stdout + ruff.stderr
+    ruff = str(Path(checks_python).parent / "ruff")
+    for check in ([ruff, "check", "."], [ruff, "format", "--check", "."]):
+        result = run(check, cwd=project)
+        assert result.returncode == 0, result.stdout + result.stderr
     mypy = run(
         [checks_python, "-m", "mypy", "--cache-dir", str(Path(checks_python).parent.parent / ".mypy-shared"), "src"],
         cwd=project,
@@ -89,7 +97,6 @@ def test_render(copie, checks_python, name):
 @pytest.mark.parametrize(
     "answers, words",
     [
-        ({"framework": "fastmcp"}, "framework=fastmcp is not available"),
         ({"cache": "redis"}, "cache=redis is not available"),
         ({"scopes": []}, "at least one scope"),
         ({"project_slug": "Bad Slug"}, "project_slug"),
@@ -100,6 +107,36 @@ def test_invalid_answers_stop_with_a_clear_message(copie, answers, words):
     result = copie.copy(extra_answers=answers)
     assert result.exit_code != 0
     assert words in str(result.exception)
+
+
+def test_frameworks_differ_only_in_adapter_and_dependencies(copie):
+    """Issue: a diff of an mcp render against a fastmcp render shows adapter and dependency lines only."""
+    answers = {"scopes": ["read:store", "write:orders"]}
+    renders = {framework: render(copie, framework=framework, **answers) for framework in FRAMEWORKS}
+
+    def files(root: Path) -> dict[str, str]:
+        return {str(p.relative_to(root)): p.read_text() for p in root.rglob("*") if p.is_file() and ".git" not in p.parts}
+
+    mcp, fastmcp = files(renders["mcp"]), files(renders["fastmcp"])
+    assert set(mcp) == set(fastmcp)
+    differing = {path for path in mcp if mcp[path] != fastmcp[path]}
+    assert differing <= {
+        ".copier-answers.yml",
+        "README.md",
+        "pyproject.toml",
+        "src/whatalo_mcp/framework.py",
+        "tests/test_framework.py",
+    }, differing
+
+    def changed_lines(path: str) -> list[str]:
+        import difflib
+
+        diff = difflib.unified_diff(mcp[path].splitlines(), fastmcp[path].splitlines(), lineterm="", n=0)
+        return [line for line in diff if line[:1] in "+-" and not line.startswith(("+++", "---"))]
+
+    assert [line for line in changed_lines("pyproject.toml")] == ['+    "fastmcp>=4.1,<4.2",']
+    assert all(line[1:].startswith(("framework:", "_commit:")) for line in changed_lines(".copier-answers.yml"))
+    assert len(changed_lines("README.md")) == 2  # the one line that names the framework
 
 
 def test_custom_names(copie, checks_python):

@@ -6,9 +6,11 @@ import pytest
 
 from tests.conftest import UV, render, run
 
+READ_ONLY = ["read:store", "read:products", "read:orders", "read:customers", "read:discounts"]
 VARIANTS = {
     "mcp-memory-default": {},
-    "mcp-memory-read-only": {"scopes": ["read:store", "read:products", "read:orders", "read:customers", "read:discounts"]},
+    "mcp-memory-read-only": {"scopes": READ_ONLY},
+    "fastmcp-memory-default": {"framework": "fastmcp"},
 }
 
 
@@ -20,3 +22,10 @@ def test_rendered_suite_passes(copie, name):
     assert synced.returncode == 0, synced.stderr
     tests = run([UV, "run", "--no-sync", "pytest", "-q", "-p", "no:cacheprovider"], cwd=project, timeout=600)
     assert tests.returncode == 0, tests.stdout[-6000:] + tests.stderr[-3000:]
+    for check in (["ruff", "check", "."], ["ruff", "format", "--check", "."], ["mypy"]):
+        result = run([UV, "run", "--no-sync", *check], cwd=project)
+        assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    # The benchmark runs (a smoke run; its figures are read by people, not asserted).
+    bench = run([UV, "run", "--no-sync", "python", "scripts/bench.py", "--quick"], cwd=project, timeout=300)
+    assert bench.returncode == 0, bench.stdout[-3000:] + bench.stderr[-3000:]
+    assert "auth/floor" in bench.stdout and "1 introspection(s)" in bench.stdout
