@@ -18,7 +18,8 @@ from starlette.routing import Route
 
 from . import PROJECT_NAME
 from .auth import AuthMiddleware, TokenVerifier
-from .cache import Cache, open_cache
+from .cache import Cache
+from .cache_backend import open_cache
 from .discovery import AuthorizationServer
 from .framework import build_mcp_app
 from .introspection import Introspector
@@ -76,7 +77,7 @@ class Components:
             limits=httpx.Limits(max_connections=100, max_keepalive_connections=20),
         )
         authorization_server = AuthorizationServer(http, settings.whatalo_issuer, settings.introspection_timeout)
-        cache = open_cache(settings.cache_url, settings.introspection_cache_size)
+        cache = open_cache(settings)
         return cls(
             http=http,
             authorization_server=authorization_server,

@@ -1,77 +1,40 @@
-"""Short-lived storage for introspection and token-exchange results, and single flight.
+"""The cache seen by the core: an interface, and single flight within one process.
 
-Keys are digests, never tokens. Values expire by themselves; the cache holds a
-bounded number of entries and evicts the least recently used first.
+Keys are digests, never tokens. Values expire by themselves. The backend that
+implements :class:`Cache` is chosen at render time (``cache_backend.py``).
 """
 
 from __future__ import annotations
 
 import asyncio
-import time
-from collections import OrderedDict
 from collections.abc import Awaitable, Callable
+from contextlib import AbstractAsyncContextManager
 from typing import Any, Protocol, TypeVar, cast
 
 T = TypeVar("T")
 
 
 class Cache(Protocol):
-    async def get(self, key: str) -> bytes | None: ...
+    """Where introspection and token-exchange results live between requests."""
 
-    async def set(self, key: str, value: bytes, ttl: float) -> None: ...
+    async def get(self, key: str) -> bytes | None:
+        """The value, or None when absent, expired or unreadable (a backend fault is a miss)."""
+
+    async def set(self, key: str, value: bytes, ttl: float) -> None:
+        """Store for ``ttl`` seconds; a ttl of 0 or less stores nothing."""
 
     async def delete(self, key: str) -> None: ...
+
+    def exclusive(self, key: str, wait: float) -> AbstractAsyncContextManager[None]:
+        """Hold ``key`` against other processes sharing the cache, waiting at most ``wait`` seconds.
+
+        Callers re-read the cache inside, so whoever waited finds the first one's result.
+        When the wait runs out (say, the holder died), the caller goes on without the hold.
+        """
 
     async def ping(self) -> bool: ...
 
     async def aclose(self) -> None: ...
-
-
-class MemoryCache:
-    """An in-process LRU cache with per-entry expiry on a monotonic clock."""
-
-    def __init__(self, max_entries: int, clock: Callable[[], float] = time.monotonic) -> None:
-        self.max_entries = max_entries
-        self._clock = clock
-        self._entries: OrderedDict[str, tuple[float, bytes]] = OrderedDict()
-
-    def __len__(self) -> int:
-        return len(self._entries)
-
-    async def get(self, key: str) -> bytes | None:
-        entry = self._entries.get(key)
-        if entry is None:
-            return None
-        expires_at, value = entry
-        if expires_at <= self._clock():
-            del self._entries[key]
-            return None
-        self._entries.move_to_end(key)
-        return value
-
-    async def set(self, key: str, value: bytes, ttl: float) -> None:
-        if ttl <= 0:
-            return
-        self._entries[key] = (self._clock() + ttl, value)
-        self._entries.move_to_end(key)
-        while len(self._entries) > self.max_entries:
-            self._entries.popitem(last=False)
-
-    async def delete(self, key: str) -> None:
-        self._entries.pop(key, None)
-
-    async def ping(self) -> bool:
-        return True
-
-    async def aclose(self) -> None:
-        self._entries.clear()
-
-
-def open_cache(url: str, max_entries: int) -> Cache:
-    """The cache named by ``CACHE_URL``."""
-    if url == "memory://":
-        return MemoryCache(max_entries)
-    raise ValueError(f"unsupported CACHE_URL {url!r}")
 
 
 class Overloaded(Exception):
@@ -94,7 +57,6 @@ class SingleFlight:
         if task is None:
             if len(self._tasks) >= self.max_in_flight:
                 raise Overloaded(f"{len(self._tasks)} computations already in flight")
-
             task = asyncio.ensure_future(compute())
             self._tasks[key] = task
             task.add_done_callback(lambda done: self._done(key, done))

@@ -176,6 +176,8 @@ def dev(
     sandbox_port: Annotated[int, typer.Option(help="Port of the Whatalo sandbox.")] = 9000,
 ) -> None:
     """Run the Whatalo sandbox and the MCP server wired to it, and print how to connect."""
+    from .cache_backend import dev_settings
+
     resource_url = f"http://localhost:{port}"
     state, server, client_id, secret = _start_sandbox("127.0.0.1", sandbox_port)
     try:
@@ -187,7 +189,7 @@ def dev(
             mcp_resource_url=resource_url,
             mcp_host="127.0.0.1",
             mcp_port=port,
-            cache_url="memory://",
+            **dev_settings(),
         )
         mcp_url = f"{resource_url}/mcp"
         typer.echo(f"Whatalo sandbox: {state.issuer}")

@@ -80,16 +80,34 @@ class Introspector:
     async def principal(self, token: str) -> Principal:
         digest = token_digest(token)
         key = "introspection:" + digest
-        cached = await self._cache.get(key)
-        if cached is not None:
-            principal = Principal.from_bytes(cached)
-            if principal.exp > self._clock() - CLOCK_LEEWAY:
-                return principal
-            await self._cache.delete(key)
+        principal = await self._cached(key)
+        if principal is not None:
+            return principal
         try:
-            return await self._flight.run(key, lambda: self._introspect(token, key))
+            return await self._flight.run(key, lambda: self._introspect_once(token, key))
         except Overloaded:
             raise AuthServerUnavailable("too many introspections in flight") from None
+
+    async def _cached(self, key: str) -> Principal | None:
+        """A cached principal still valid for this server (the cache may be shared with others)."""
+        cached = await self._cache.get(key)
+        if cached is None:
+            return None
+        principal = Principal.from_bytes(cached)
+        if principal.exp <= self._clock() - CLOCK_LEEWAY:
+            await self._cache.delete(key)
+            return None
+        if not any(same_resource(a, self._settings.mcp_resource_url) for a in principal.aud):
+            return None
+        return principal
+
+    async def _introspect_once(self, token: str, key: str) -> Principal:
+        """Introspect, unless another replica did while this one waited for the cache's hold."""
+        async with self._cache.exclusive(key, wait=self._settings.introspection_timeout + 1):
+            principal = await self._cached(key)
+            if principal is not None:
+                return principal
+            return await self._introspect(token, key)
 
     async def _introspect(self, token: str, key: str) -> Principal:
         try:

@@ -31,6 +31,7 @@ class BackgroundServer:
     """``with BackgroundServer(app) as server: ... server.url ...``"""
 
     def __init__(self, app: ASGIApp, host: str = "127.0.0.1", port: int = 0, sock: socket.socket | None = None) -> None:
+        self.app = app
         self.socket = sock or bind(host, port)
         self.host, self.port = self.socket.getsockname()[:2]
         host = self.host

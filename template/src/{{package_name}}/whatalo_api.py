@@ -167,11 +167,19 @@ class WhataloAPI:
             if cached is not None:
                 return cached.decode()
         try:
-            return await self._flight.run(key, lambda: self._exchange(context, scope, key))
+            return await self._flight.run(key, lambda: self._exchange_once(context, scope, key, fresh))
         except Overloaded:
             raise WhataloAPIError(
                 503, "TOKEN_EXCHANGE_UNAVAILABLE", "too many token exchanges in flight", retry_after=5
             ) from None
+
+    async def _exchange_once(self, context: StoreContext, scope: str, key: str, fresh: bool) -> str:
+        """Exchange, unless another replica did while this one waited for the cache's hold."""
+        async with self._cache.exclusive(key, wait=self._settings.introspection_timeout + 1):
+            cached = None if fresh else await self._cache.get(key)
+            if cached is not None:
+                return cached.decode()
+            return await self._exchange(context, scope, key)
 
     async def _exchange(self, context: StoreContext, scope: str, key: str) -> str:
         try:
