@@ -45,7 +45,7 @@ def render(copie: Any, **answers: Any) -> Path:
 @pytest.fixture(scope="session")
 def checks_python(copie_session: Any, tmp_path_factory: pytest.TempPathFactory) -> str:
     """A Python with the dependencies of every framework, for mypy and imports of any render."""
-    project = render(copie_session, framework="fastmcp")
+    project = render(copie_session, framework="fastmcp", cache="redis")
     synced = run([UV, "sync", "--quiet"], cwd=project)
     assert synced.returncode == 0, synced.stderr
     return str(project / ".venv" / "bin" / "python")

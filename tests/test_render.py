@@ -44,22 +44,38 @@ def tools_table(python: str, project: Path, package: str) -> dict[str, Any]:
     return json.loads(result.stdout)
 
 
-@pytest.mark.parametrize("framework", FRAMEWORKS)
-@pytest.mark.parametrize("name", list(SELECTIONS))
-def test_render(copie, checks_python, name, framework):
+# Every scope selection with each framework (in-process cache), and the Redis cache with each
+# framework for the default and one random selection.
+VARIANTS = [(name, framework, "memory") for name in SELECTIONS for framework in FRAMEWORKS] + [
+    (name, framework, "redis") for name in ("default", "random0-seed" + str(SEED)) for framework in FRAMEWORKS
+]
+
+
+@pytest.mark.parametrize("name, framework, cache", VARIANTS, ids=["-".join(v) for v in VARIANTS])
+def test_render(copie, checks_python, name, framework, cache):
     selection = SELECTIONS[name]
-    project = render(copie, framework=framework, **({} if selection is None else {"scopes": selection}))
+    answers = {"framework": framework, "cache": cache, **({} if selection is None else {"scopes": selection})}
+    project = render(copie, **answers)
     # Copier records a multiselect answer in the order of the choices (the catalog's order).
     chosen = [scope for scope in ALL if scope in (SEED_DEFAULT if selection is None else selection)]
     package = project / "src" / "whatalo_mcp"
     assert package.is_dir()
 
-    answers = yaml.safe_load((project / ".copier-answers.yml").read_text())
-    assert answers["scopes"] == chosen
-    assert answers["framework"] == framework
+    recorded = yaml.safe_load((project / ".copier-answers.yml").read_text())
+    assert recorded["scopes"] == chosen
+    assert recorded["framework"] == framework
+    assert recorded["cache"] == cache
     adapter = (package / "framework.py").read_text()
     assert ("from fastmcp import FastMCP" in adapter) == (framework == "fastmcp")
     assert ("from mcp.server.mcpserver import MCPServer" in adapter) == (framework == "mcp")
+    backend = (package / "cache_backend.py").read_text()
+    assert ("class RedisCache" in backend) == (cache == "redis")
+    assert ("class MemoryCache" in backend) == (cache == "memory")
+    pyproject = (project / "pyproject.toml").read_text()
+    assert ('"redis>=' in pyproject) == (cache == "redis") and ('"fastmcp>=' in pyproject) == (framework == "fastmcp")
+    everything = "\n".join(p.read_text() for p in project.rglob("*.py"))
+    if cache == "memory":
+        assert "redis" not in everything.lower() and "CACHE_ENCRYPTION_KEY" not in everything
 
     for path in project.rglob("*"):
         if path.is_file() and ".venv" not in path.parts and path.suffix in {".py", ".toml", ".md", ".yml", ".yaml", ""}:
@@ -97,7 +113,6 @@ def test_render(copie, checks_python, name, framework):
 @pytest.mark.parametrize(
     "answers, words",
     [
-        ({"cache": "redis"}, "cache=redis is not available"),
         ({"scopes": []}, "at least one scope"),
         ({"project_slug": "Bad Slug"}, "project_slug"),
         ({"package_name": "mcp"}, "package_name"),

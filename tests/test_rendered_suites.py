@@ -11,6 +11,8 @@ VARIANTS = {
     "mcp-memory-default": {},
     "mcp-memory-read-only": {"scopes": READ_ONLY},
     "fastmcp-memory-default": {"framework": "fastmcp"},
+    "mcp-redis-default": {"cache": "redis"},
+    "fastmcp-redis-default": {"framework": "fastmcp", "cache": "redis"},
 }
 
 

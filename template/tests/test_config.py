@@ -8,15 +8,16 @@ import sys
 
 import pytest
 
-from tests.project import COMMAND, PACKAGE, ConfigError, load_settings
+from tests.project import CACHE_SETTINGS, COMMAND, DEFAULT_CACHE_URL, PACKAGE, ConfigError, load_settings
 
-BASE = {"whatalo_client_id": "id", "whatalo_client_secret": "s3cr3t-value"}
+BASE = {"whatalo_client_id": "id", "whatalo_client_secret": "s3cr3t-value", **CACHE_SETTINGS}
+CACHE_ENV = {name.upper(): value for name, value in CACHE_SETTINGS.items()}
 
 
 @pytest.fixture(autouse=True)
 def clean_env(monkeypatch, tmp_path):
     for name in list(os.environ):
-        if name.startswith(("WHATALO_", "MCP_", "INTROSPECTION_", "CACHE_URL", "LOG_LEVEL")):
+        if name.startswith(("WHATALO_", "MCP_", "INTROSPECTION_", "CACHE_", "LOG_LEVEL")):
             monkeypatch.delenv(name)
     monkeypatch.chdir(tmp_path)  # no .env of the developer's
 
@@ -29,7 +30,7 @@ def test_defaults_follow_the_contract():
     assert settings.mcp_resource_url == "http://localhost:8000"
     assert (settings.mcp_host, settings.mcp_port) == ("127.0.0.1", 8000)
     assert settings.introspection_cache_ttl == 60
-    assert settings.cache_url == "memory://"
+    assert settings.cache_url == DEFAULT_CACHE_URL
     assert settings.log_level == "INFO"
 
 
@@ -45,7 +46,7 @@ def test_defaults_follow_the_contract():
         ({"mcp_resource_url": "https://mcp.example.com/"}, "MCP_RESOURCE_URL", "'/'"),
         ({"whatalo_client_auth_method": "private_key_jwt"}, "WHATALO_CLIENT_AUTH_METHOD", "client_secret_basic"),
         ({"mcp_port": 70000}, "MCP_PORT", "65535"),
-        ({"cache_url": "redis://localhost"}, "CACHE_URL", "memory://"),
+        ({"cache_url": "ftp://cache.example"}, "CACHE_URL", "must"),
     ],
 )
 def test_config_errors_name_the_variable(overrides, variable, words):
@@ -93,7 +94,12 @@ def test_help_lists_the_commands():
 
 def test_check_against_the_sandbox(sandbox_server):
     state, _, secret = sandbox_server
-    env = {"WHATALO_ISSUER": state.issuer, "WHATALO_API_URL": state.api_url, "WHATALO_CLIENT_ID": "test-mcp-server"}
+    env = {
+        "WHATALO_ISSUER": state.issuer,
+        "WHATALO_API_URL": state.api_url,
+        "WHATALO_CLIENT_ID": "test-mcp-server",
+        **CACHE_ENV,
+    }
     ok = run_cli("check", env={**env, "WHATALO_CLIENT_SECRET": secret})
     assert ok.returncode == 0, ok.stderr
     assert "all checks passed" in ok.stdout
