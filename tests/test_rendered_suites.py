@@ -2,9 +2,37 @@
 
 from __future__ import annotations
 
+import socket
+import subprocess
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 import pytest
 
-from tests.conftest import UV, render, run
+from tests.conftest import ENV, UV, render, run
+
+
+@contextmanager
+def redis_for(cache: str | None) -> Iterator[dict[str, str]]:
+    """The environment for a render's own processes: a throwaway redis-server when it uses Redis."""
+    if cache != "redis":
+        yield ENV
+        return
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    command = ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"]
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 10
+        while subprocess.run(["redis-cli", "-p", str(port), "ping"], capture_output=True).stdout.strip() != b"PONG":
+            assert time.monotonic() < deadline, "redis-server did not start"
+            time.sleep(0.05)
+        yield {**ENV, "CACHE_URL": f"redis://127.0.0.1:{port}/0"}
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
 
 READ_ONLY = ["read:store", "read:products", "read:orders", "read:customers", "read:discounts"]
 VARIANTS = {
@@ -28,6 +56,7 @@ def test_rendered_suite_passes(copie, name):
         result = run([UV, "run", "--no-sync", *check], cwd=project)
         assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     # The benchmark runs (a smoke run; its figures are read by people, not asserted).
-    bench = run([UV, "run", "--no-sync", "python", "scripts/bench.py", "--quick"], cwd=project, timeout=300)
+    with redis_for(VARIANTS[name].get("cache")) as env:
+        bench = run([UV, "run", "--no-sync", "python", "scripts/bench.py", "--quick"], cwd=project, timeout=300, env=env)
     assert bench.returncode == 0, bench.stdout[-3000:] + bench.stderr[-3000:]
     assert "auth/floor" in bench.stdout and "1 introspection(s)" in bench.stdout
