@@ -20,7 +20,7 @@ from . import PROJECT_NAME
 from .auth import AuthMiddleware, TokenVerifier
 from .cache import Cache
 from .cache_backend import open_cache
-from .discovery import AuthorizationServer
+from .discovery import AuthorizationServer, DiscoveryError
 from .framework import build_mcp_app
 from .introspection import Introspector
 from .settings import Settings
@@ -121,7 +121,10 @@ def create_app(
     async def readyz(request: Request) -> Response:
         checks = {"authorization_server": "ok", "cache": "ok"}
         if not components.authorization_server.ready:
-            await components.authorization_server.refresh()
+            try:
+                await components.authorization_server.metadata()  # retries discovery, at most every 2 s
+            except DiscoveryError:
+                pass
         if not components.authorization_server.ready:
             checks["authorization_server"] = components.authorization_server.error or "not discovered yet"
         if not await components.cache.ping():

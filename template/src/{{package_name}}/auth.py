@@ -34,12 +34,21 @@ class TokenVerifier(Protocol):
     async def principal(self, token: str) -> Principal: ...
 
 
+class MalformedBody(Exception):
+    """The body cannot be read as JSON at all (e.g. nested beyond the parser's depth)."""
+
+
 def needed_scopes(body: bytes, tool_scopes: Mapping[str, frozenset[str]]) -> frozenset[str]:
-    """Scopes the JSON-RPC message(s) in ``body`` need: those of every tool it calls."""
+    """Scopes the JSON-RPC message(s) in ``body`` need: those of every tool it calls.
+
+    A body that is not JSON needs none here: the MCP framework answers it with a parse error.
+    """
     try:
         payload = json.loads(body)
     except ValueError:
         return frozenset()
+    except RecursionError:
+        raise MalformedBody("JSON nested too deeply") from None
     messages = payload if isinstance(payload, list) else [payload]
     needed: set[str] = set()
     for message in messages:
@@ -107,15 +116,23 @@ class AuthMiddleware:
             if body is None:
                 await challenges.too_large()(scope, receive, send)
                 return
-            missing = needed_scopes(body, self.tool_scopes) - principal.scopes
+            try:
+                needed = needed_scopes(body, self.tool_scopes)
+            except MalformedBody as exc:
+                await challenges.parse_error(str(exc))(scope, receive, send)
+                return
+            missing = needed - principal.scopes
             if missing:
                 log.info(
                     "token %s of store %s lacks %s", fingerprint(digest), principal.store_id, " ".join(sorted(missing))
                 )
-                needed = needed_scopes(body, self.tool_scopes)
                 await challenges.insufficient_scope(self.metadata_url, needed)(scope, receive, send)
                 return
             receive = _replay(body, receive)
+        elif scope["method"] == "GET":
+            # Stateless: there is no stream for a GET to listen to; say so rather than hold it open.
+            await challenges.no_stream()(scope, receive, send)
+            return
         context = StoreContext(principal=principal, digest=digest, token=token, api=self.api)
         with bind(context):
             log.debug("allowed sub=%s client=%s", principal.sub, principal.client_id)

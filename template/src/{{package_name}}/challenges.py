@@ -78,5 +78,16 @@ def forbidden_origin() -> Response:
     return _json(403, {"error": "forbidden", "error_description": "Origin not allowed"}, {})
 
 
+def parse_error(description: str) -> Response:
+    """A JSON-RPC parse error for a body no JSON parser should be asked to read."""
+    body = {"jsonrpc": "2.0", "id": None, "error": {"code": -32700, "message": f"Parse error: {description}"}}
+    return Response(json.dumps(body), status_code=400, media_type="application/json")
+
+
+def no_stream() -> Response:
+    """405 for GET /mcp: the server is stateless and offers no server-initiated stream."""
+    return Response(status_code=405, headers={"Allow": "POST, DELETE"})
+
+
 def too_large() -> Response:
     return _json(413, {"error": "invalid_request", "error_description": "request body too large"}, {})

@@ -83,6 +83,18 @@ async def _check(settings: Settings) -> list[str]:
         except DiscoveryError as exc:
             return [f"discovery: {exc}"]
         typer.echo(f"discovery: ok (issuer matches, introspection at {metadata.introspection_endpoint})")
+        problems = []
+        grants = metadata.document.get("grant_types_supported")
+        if isinstance(grants, list) and "urn:ietf:params:oauth:grant-type:token-exchange" not in grants:
+            problems.append(
+                "discovery: the authorization server does not list token exchange (RFC 8693), which tools need"
+            )
+        methods = metadata.document.get("introspection_endpoint_auth_methods_supported")
+        if isinstance(methods, list) and settings.whatalo_client_auth_method not in methods:
+            problems.append(
+                f"discovery: introspection does not accept {settings.whatalo_client_auth_method}; "
+                f"set WHATALO_CLIENT_AUTH_METHOD to one of {', '.join(map(str, methods))}"
+            )
         headers, form = client_auth(settings)
         # A random token that cannot exist: a well-configured server gets {"active": false}.
         form.update(token=secrets.token_urlsafe(32), token_type_hint="access_token")
@@ -102,7 +114,7 @@ async def _check(settings: Settings) -> list[str]:
         if response.status_code != 200 or not isinstance(answer, dict) or not isinstance(answer.get("active"), bool):
             return [f"introspection: unexpected answer (HTTP {response.status_code})"]
         typer.echo("introspection: ok (credentials accepted)")
-    return []
+    return problems
 
 
 @app.command()
@@ -137,12 +149,14 @@ def _start_sandbox(host: str, port: int) -> tuple[SandboxState, BackgroundServer
     return state, server.start(), client_id, secret
 
 
-def _print_tokens(state: SandboxState, resource_url: str) -> None:
+def _print_tokens(state: SandboxState, resource_url: str, scopes: list[str] | None = None) -> None:
     from .tools import SCOPES
 
-    typer.echo("\nReady tokens (every scope of this project, valid 12 h):")
+    chosen = scopes or list(SCOPES)
+    described = "every scope of this project" if scopes is None else " ".join(chosen)
+    typer.echo(f"\nReady tokens ({described}; valid 12 h):")
     for store_id, data in state.stores.items():
-        token = state.mint(store_id, list(SCOPES), resource_url, expires_in=DEV_TOKEN_LIFETIME)
+        token = state.mint(store_id, chosen, resource_url, expires_in=DEV_TOKEN_LIFETIME)
         typer.echo(f"  {data.store['name']} ({store_id}):\n    {token}")
 
 
@@ -153,13 +167,16 @@ def sandbox(
     resource_url: Annotated[str, typer.Option(help="The MCP server's MCP_RESOURCE_URL (audience of the tokens).")] = (
         "http://localhost:8000"
     ),
+    scope: Annotated[
+        list[str] | None, typer.Option(help="Scope of the printed tokens (repeat it); default: every scope.")
+    ] = None,
 ) -> None:
     """Run the local Whatalo sandbox (authorization server + REST API) alone."""
     state, server, client_id, secret = _start_sandbox(host, port)
     typer.echo(f"Whatalo sandbox on {server.url}. Configure the MCP server with:\n")
     typer.echo(f"  WHATALO_ISSUER={state.issuer}\n  WHATALO_API_URL={state.api_url}")
     typer.echo(f"  WHATALO_CLIENT_ID={client_id}\n  WHATALO_CLIENT_SECRET={secret}\n  MCP_RESOURCE_URL={resource_url}")
-    _print_tokens(state, resource_url)
+    _print_tokens(state, resource_url, scope)
     typer.echo("\nCtrl-C stops the sandbox.")
     try:
         while True:

@@ -105,9 +105,9 @@ class AuthorizationServer:
         """The metadata, or :class:`DiscoveryError` when there is none that can be trusted."""
         now = time.monotonic()
         stale = self._metadata is None or now - self._fetched_at > REFRESH_SECONDS
-        if stale and now - self._failed_at >= RETRY_SECONDS:
+        if (stale or self._error) and now - self._failed_at >= RETRY_SECONDS:
             async with self._lock:
-                if self._metadata is None or time.monotonic() - self._fetched_at > REFRESH_SECONDS:
+                if self._metadata is None or self._error or time.monotonic() - self._fetched_at > REFRESH_SECONDS:
                     await self.refresh()
         if self._metadata is None or (self._error and self._error.startswith("issuer mismatch")):
             raise DiscoveryError(self._error or "authorization server metadata not available")

@@ -151,11 +151,19 @@ class WhataloAPI:
                     params=dict(params) if params else None,
                     json=dict(json) if json is not None else None,
                     headers={"Authorization": f"Bearer {token}", "Accept": "application/json"},
+                    timeout=API_TIMEOUT,
                 )
         except (httpx.HTTPError, TimeoutError) as exc:
-            raise WhataloAPIError(
-                503, "UPSTREAM_UNAVAILABLE", f"Whatalo's API could not be reached ({type(exc).__name__})", retry_after=5
-            ) from None
+            reason = type(exc).__name__
+            if method == "GET" or isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout):  # nothing was applied
+                message = f"Whatalo's API could not be reached ({reason})"
+                raise WhataloAPIError(503, "UPSTREAM_UNAVAILABLE", message, retry_after=5) from None
+            # A write that timed out may have been applied: say so rather than invite a blind retry.
+            message = (
+                f"Whatalo's API did not confirm the change ({reason}); it may or may not have been applied: "
+                "read the resource again before retrying"
+            )
+            raise WhataloAPIError(504, "UPSTREAM_UNCONFIRMED", message) from None
 
     async def exchanged_token(self, context: StoreContext, scope: str, *, fresh: bool = False) -> str:
         """A token for the REST API with ``scope``, for the same user and store as the inbound one."""

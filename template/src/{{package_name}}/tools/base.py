@@ -59,5 +59,27 @@ def query(**params: Any) -> dict[str, str | int | float]:
 
 
 def body(**fields: Any) -> dict[str, Any]:
-    """A JSON body for a create or update call, without the unset fields."""
+    """A JSON body for a create call, without the unset fields."""
     return {key: value for key, value in fields.items() if value is not None}
+
+
+class InvalidArguments(Exception):
+    """Arguments valid one by one but not together: a tool error, and nothing is sent to Whatalo."""
+
+
+def changes(**fields: Any) -> dict[str, Any]:
+    """The JSON body of an update: the fields given. Refuses an update that changes nothing."""
+    given = body(**fields)
+    if not given:
+        raise InvalidArguments("nothing to change: give at least one of " + ", ".join(fields))
+    return given
+
+
+Money = Annotated[int, Field(ge=0, description="An amount in the store's currency, as an integer.")]
+DateTime = Annotated[
+    str,
+    Field(
+        pattern=r"^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?(Z|[+-]\d{2}:\d{2})?)?$",
+        description="ISO 8601 date or date-time, e.g. '2024-05-01' or '2024-05-01T13:00:00Z'.",
+    ),
+]
