@@ -47,6 +47,7 @@ def test_defaults_follow_the_contract():
         ({"whatalo_client_auth_method": "private_key_jwt"}, "WHATALO_CLIENT_AUTH_METHOD", "client_secret_basic"),
         ({"mcp_port": 70000}, "MCP_PORT", "65535"),
         ({"cache_url": "ftp://cache.example"}, "CACHE_URL", "must"),
+        ({"whatalo_api_url": "https://user:hunter2@api.whatalo.com"}, "WHATALO_API_URL", "credentials"),
     ],
 )
 def test_config_errors_name_the_variable(overrides, variable, words):
@@ -56,7 +57,7 @@ def test_config_errors_name_the_variable(overrides, variable, words):
         load_settings(**values)
     message = str(caught.value)
     assert variable in message and words in message
-    assert "\n" not in message and "s3cr3t-value" not in message
+    assert "\n" not in message and "s3cr3t-value" not in message and "hunter2" not in message
 
 
 @pytest.mark.parametrize(
@@ -92,17 +93,18 @@ def test_help_lists_the_commands():
     assert COMMAND
 
 
-def test_check_against_the_sandbox(sandbox_server):
+def test_check_against_the_sandbox(sandbox_server, cache_settings):
     state, _, secret = sandbox_server
     env = {
         "WHATALO_ISSUER": state.issuer,
         "WHATALO_API_URL": state.api_url,
         "WHATALO_CLIENT_ID": "test-mcp-server",
         **CACHE_ENV,
+        **{name.upper(): value for name, value in cache_settings.items()},
     }
     ok = run_cli("check", env={**env, "WHATALO_CLIENT_SECRET": secret})
     assert ok.returncode == 0, ok.stderr
-    assert "all checks passed" in ok.stdout
+    assert "all checks passed" in ok.stdout and "cache: ok" in ok.stdout
     wrong = run_cli("check", env={**env, "WHATALO_CLIENT_SECRET": "wrong"})
     assert wrong.returncode == 1
     assert "WHATALO_CLIENT_SECRET" in wrong.stderr and "wrong" not in wrong.stderr.replace("WHATALO", "")

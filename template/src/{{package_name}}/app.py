@@ -136,6 +136,7 @@ def create_app(
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         await components.authorization_server.refresh()
+        await components.cache.ping()  # opens the first connection early; an unreachable cache is logged now
         try:
             async with mcp_lifespan(mcp_app):
                 yield

@@ -1,14 +1,17 @@
 """The cache seen by the core: an interface, and single flight within one process.
 
 Keys are digests, never tokens. Values expire by themselves. The backend that
-implements :class:`Cache` is chosen at render time (``cache_backend.py``).
+implements :class:`Cache` is chosen at render time (``cache_backend.py``);
+:class:`MemoryCache` is the in-process one (and the Redis backend's fallback).
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
-from contextlib import AbstractAsyncContextManager
+import time
+from collections import OrderedDict
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any, Protocol, TypeVar, cast
 
 T = TypeVar("T")
@@ -35,6 +38,53 @@ class Cache(Protocol):
     async def ping(self) -> bool: ...
 
     async def aclose(self) -> None: ...
+
+
+class MemoryCache:
+    """In-process LRU with per-entry expiry; never shared, so ``exclusive`` holds nothing."""
+
+    def __init__(self, max_entries: int, clock: Callable[[], float] = time.monotonic) -> None:
+        self.max_entries = max_entries
+        self._clock = clock
+        self._entries: OrderedDict[str, tuple[float, bytes]] = OrderedDict()
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def keys(self) -> list[str]:
+        return list(self._entries)
+
+    async def get(self, key: str) -> bytes | None:
+        entry = self._entries.get(key)
+        if entry is None:
+            return None
+        expires_at, value = entry
+        if expires_at <= self._clock():
+            del self._entries[key]
+            return None
+        self._entries.move_to_end(key)
+        return value
+
+    async def set(self, key: str, value: bytes, ttl: float) -> None:
+        if ttl <= 0:
+            return
+        self._entries[key] = (self._clock() + ttl, value)
+        self._entries.move_to_end(key)
+        while len(self._entries) > self.max_entries:
+            self._entries.popitem(last=False)
+
+    async def delete(self, key: str) -> None:
+        self._entries.pop(key, None)
+
+    @asynccontextmanager
+    async def exclusive(self, key: str, wait: float) -> AsyncIterator[None]:
+        yield  # one process: SingleFlight already merges concurrent misses
+
+    async def ping(self) -> bool:
+        return True
+
+    async def aclose(self) -> None:
+        self._entries.clear()
 
 
 class Overloaded(Exception):

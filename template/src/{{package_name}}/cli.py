@@ -114,6 +114,15 @@ async def _check(settings: Settings) -> list[str]:
         if response.status_code != 200 or not isinstance(answer, dict) or not isinstance(answer.get("active"), bool):
             return [f"introspection: unexpected answer (HTTP {response.status_code})"]
         typer.echo("introspection: ok (credentials accepted)")
+    from .cache_backend import describe, open_cache
+
+    cache = open_cache(settings)
+    reachable = await cache.ping()
+    await cache.aclose()
+    if not reachable:
+        problems.append(f"cache: cannot reach the {describe(settings)} (CACHE_URL)")
+    else:
+        typer.echo(f"cache: ok ({describe(settings)})")
     return problems
 
 
@@ -193,7 +202,7 @@ def dev(
     sandbox_port: Annotated[int, typer.Option(help="Port of the Whatalo sandbox.")] = 9000,
 ) -> None:
     """Run the Whatalo sandbox and the MCP server wired to it, and print how to connect."""
-    from .cache_backend import dev_settings
+    from .cache_backend import describe, dev_settings
 
     resource_url = f"http://localhost:{port}"
     state, server, client_id, secret = _start_sandbox("127.0.0.1", sandbox_port)
@@ -211,6 +220,7 @@ def dev(
         mcp_url = f"{resource_url}/mcp"
         typer.echo(f"Whatalo sandbox: {state.issuer}")
         typer.echo(f"MCP server:      {mcp_url}")
+        typer.echo(f"Cache:           {describe(settings)} (CACHE_URL)")
         _print_tokens(state, resource_url)
         typer.echo(
             "\nConnect a client:\n"

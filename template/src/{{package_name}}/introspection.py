@@ -21,6 +21,7 @@ import httpx2 as httpx
 from .cache import Cache, Overloaded, SingleFlight
 from .discovery import AuthorizationServer, DiscoveryError
 from .principal import Principal, fingerprint, token_digest
+from .ratelimit import TokenBucket
 from .settings import Settings
 
 log = logging.getLogger(__name__)
@@ -76,6 +77,8 @@ class Introspector:
         self._cache = cache
         self._clock = clock
         self._flight = SingleFlight()
+        rate = settings.introspection_rate_limit
+        self._limiter = TokenBucket(rate=rate, burst=2 * rate)
 
     async def principal(self, token: str) -> Principal:
         digest = token_digest(token)
@@ -103,6 +106,8 @@ class Introspector:
 
     async def _introspect_once(self, token: str, key: str) -> Principal:
         """Introspect, unless another replica did while this one waited for the cache's hold."""
+        if not self._limiter.acquire():  # a miss costs a call to Whatalo: bounded per second (F-18)
+            raise AuthServerUnavailable("introspection rate limit reached (INTROSPECTION_RATE_LIMIT)")
         async with self._cache.exclusive(key, wait=self._settings.introspection_timeout + 1):
             principal = await self._cached(key)
             if principal is not None:

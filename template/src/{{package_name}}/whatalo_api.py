@@ -227,7 +227,9 @@ class WhataloAPI:
             raise self._exchange_unavailable()
         expires_in = payload.get("expires_in", DEFAULT_EXCHANGED_LIFETIME)
         lifetime = float(expires_in) if isinstance(expires_in, int | float) else DEFAULT_EXCHANGED_LIFETIME
-        await self._cache.set(key, token.encode(), lifetime - EXPIRY_MARGIN)
+        # Never kept past the inbound token's own expiry, nor closer than the margin to its own.
+        ttl = min(lifetime - EXPIRY_MARGIN, context.principal.exp - time.time())
+        await self._cache.set(key, token.encode(), ttl)
         return token
 
     @staticmethod

@@ -1,0 +1,122 @@
+"""Properties over generated inputs (hypothesis): headers, tool arguments, tenant isolation."""
+
+from __future__ import annotations
+
+import json
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from tests.helpers import MCP_HEADERS, STORE_A, STORE_B, McpClient, raw_request
+from tests.project import TOOLS
+from tests.test_routing import PROBES
+
+RAW_HEADERS = [(name.encode(), value.encode()) for name, value in MCP_HEADERS.items()]
+LIST = json.dumps({"jsonrpc": "2.0", "id": 1, "method": "tools/list", "params": {}}).encode()
+FIXTURES = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+B64TOKEN_BYTES = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~+/="
+
+# Header values: anything a client could send on one line (no CR/LF), biased towards near-misses.
+header_bytes = st.one_of(
+    st.binary(max_size=200).filter(lambda b: b"\r" not in b and b"\n" not in b),
+    st.builds(
+        lambda scheme, sep, token: scheme + sep + token,
+        st.sampled_from([b"Bearer", b"bearer", b"BEARER", b"Basic", b"Bearer,", b""]),
+        st.sampled_from([b" ", b"  ", b"\t", b"", b" , "]),
+        st.binary(max_size=120).filter(lambda b: b"\r" not in b and b"\n" not in b),
+    ),
+)
+
+
+@FIXTURES
+@given(value=header_bytes)
+def test_authorization_header_never_500_never_echoed(mcp, sandbox, value):
+    before = sandbox.counters.introspections
+    status, headers, body = raw_request(mcp.url, [*RAW_HEADERS, (b"Authorization", value)], LIST)
+    assert status in (400, 401, 403, 503), status  # never a 500, never a 200 for a token nobody issued
+    token = value.split(b" ", 1)[-1].strip()
+    if len(token) >= 8:  # error texts never quote the token back
+        assert token not in body and token.decode("latin-1") not in headers.get("www-authenticate", "")
+    rest = value[7:].lstrip(b" ")
+    syntactically_bearer = value[:7].lower() == b"bearer " and rest and all(c in B64TOKEN_BYTES for c in rest)
+    if not syntactically_bearer:
+        assert sandbox.counters.introspections == before  # malformed headers never reach the AS
+
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers(-(10**12), 10**12) | st.floats(allow_nan=False) | st.text(max_size=40),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner, max_size=3),
+    max_leaves=6,
+)
+
+
+@pytest.fixture
+def caller(mcp, mint):
+    """One token with every scope, and the input schema of every tool."""
+    token = mint()
+    return token, {tool["name"]: tool["inputSchema"] for tool in mcp.list_tools(token)}
+
+
+@FIXTURES
+@given(data=st.data())
+def test_tool_arguments_never_500_never_echo_the_token(mcp, caller, data):
+    token, schemas = caller
+    tool = data.draw(st.sampled_from(TOOLS))
+    names = [*schemas[tool.name].get("properties", {}), "store_id", "__proto__"]
+    arguments = data.draw(st.dictionaries(st.sampled_from(names), json_values, max_size=len(names)))
+    response = mcp.post(mcp.message("tools/call", {"name": tool.name, "arguments": arguments}), token)
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert "result" in body or "error" in body
+    assert token not in response.text
+
+
+actions = st.lists(
+    st.tuples(st.sampled_from([STORE_A, STORE_B]), st.sampled_from(["read", "write own", "write other"])),
+    min_size=2,
+    max_size=12,
+)
+
+
+@pytest.fixture(scope="module")
+def probe_server(server_factory):
+    with server_factory(tools=PROBES) as started:
+        yield started
+
+
+@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(steps=actions)
+def test_tenant_isolation_under_random_interleavings(probe_server, mint, sandbox, steps):
+    settings_, server = probe_server
+    client = McpClient(server.url)
+    tokens = {
+        store: mint(["read:store", "write:products"], store_id=store, audience=settings_.mcp_resource_url)
+        for store in (STORE_A, STORE_B)
+    }
+    products = {store: next(iter(sandbox.stores[store].products)) for store in (STORE_A, STORE_B)}
+    other = {STORE_A: STORE_B, STORE_B: STORE_A}
+
+    def run(step: tuple[str, str]) -> tuple[str, str, Any]:
+        store, action = step
+        if action == "read":
+            return store, action, client.call(tokens[store], "probe_store")
+        target = products[store] if action == "write own" else products[other[store]]
+        arguments = {"product_id": target, "name": f"by {store}"}
+        return store, action, client.call(tokens[store], "probe_rename", arguments)
+
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        outcomes = list(pool.map(run, steps))
+    client.close()
+    for store, action, result in outcomes:
+        if action == "read":
+            assert not result.is_error and result.data["data"]["id"] == store
+        elif action == "write own":
+            assert not result.is_error, result.text
+        else:
+            assert result.is_error and "NOT_FOUND" in result.text
+    for store in (STORE_A, STORE_B):  # nobody ever renamed another store's product
+        name = sandbox.stores[store].products[products[store]]["name"]
+        assert name.startswith("by ") is False or name == f"by {store}"
