@@ -34,6 +34,20 @@ class StoreContext:
     def fingerprint(self) -> str:
         return fingerprint(self.digest)
 
+    def access_token(self) -> dict[str, Any]:
+        """The fields of an MCP SDK / FastMCP ``AccessToken`` for this principal.
+
+        ``token`` is ``sha256:<digest>``: tool code never sees the inbound token.
+        """
+        return {
+            "token": "sha256:" + self.digest,
+            "client_id": self.principal.client_id,
+            "scopes": sorted(self.principal.scopes),
+            "expires_at": int(self.principal.exp),
+            "subject": self.principal.sub,
+            "claims": self.principal.claims(),
+        }
+
 
 _current: ContextVar[StoreContext | None] = ContextVar("store_context", default=None)
 

@@ -7,12 +7,15 @@ about it: the one OAuth scope it requires and its MCP annotations.
 
 from __future__ import annotations
 
+import functools
 import inspect
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Annotated, Any
 
 from pydantic import Field
+
+from ..whatalo_api import WhataloAPIError
 
 Page = Annotated[int, Field(ge=1, description="Page number, starting at 1.")]
 PerPage = Annotated[int, Field(ge=1, le=100, description="Results per page, from 1 to 100.")]
@@ -65,6 +68,22 @@ def body(**fields: Any) -> dict[str, Any]:
 
 class InvalidArguments(Exception):
     """Arguments valid one by one but not together: a tool error, and nothing is sent to Whatalo."""
+
+
+def reporting_errors(fn: ToolFunction, tool_error: Callable[[str], Exception]) -> ToolFunction:
+    """``fn``, with Whatalo API failures and refused arguments raised as the framework's tool error.
+
+    The message (Whatalo's code and message, the retry delay) is what the model reads.
+    """
+
+    @functools.wraps(fn)
+    async def call(*args: Any, **kwargs: Any) -> dict[str, Any]:
+        try:
+            return await fn(*args, **kwargs)
+        except (WhataloAPIError, InvalidArguments) as exc:
+            raise tool_error(str(exc)) from None
+
+    return call
 
 
 def changes(**fields: Any) -> dict[str, Any]:
