@@ -70,7 +70,7 @@ def test_render(copie, checks_python, name, framework, cache):
     assert ("from mcp.server.mcpserver import MCPServer" in adapter) == (framework == "mcp")
     backend = (package / "cache_backend.py").read_text()
     assert ("class RedisCache" in backend) == (cache == "redis")
-    assert ("class MemoryCache" in backend) == (cache == "memory")
+    assert ("-> MemoryCache:" in backend) == (cache == "memory")
     pyproject = (project / "pyproject.toml").read_text()
     assert ('"redis>=' in pyproject) == (cache == "redis") and ('"fastmcp>=' in pyproject) == (framework == "fastmcp")
     everything = "\n".join(p.read_text() for p in project.rglob("*.py"))

@@ -60,7 +60,7 @@ def test_f18_flood_of_random_tokens(cache_settings, capsys):
                 except AuthServerUnavailable:
                     refused += 1
             elapsed = time.monotonic() - started
-            size = len(cache) if isinstance(cache, MemoryCache) else None  # Redis: bounded by expiry, not count
+            size = len(cache) if isinstance(cache, MemoryCache) else None  # a shared cache is bounded by expiry
             await cache.aclose()
             return accepted, size, elapsed
 
