@@ -46,6 +46,16 @@ def test_log_02_refusals_carry_a_fingerprint(mcp, sandbox, mint, log_capture):
     assert any(fingerprint in line for line in log_capture.lines[start:])
 
 
+def test_log_02_allowed_requests_are_audited(mcp, mint, log_capture):
+    start = len(log_capture.lines)
+    token = mint()
+    assert mcp.post(LIST, token).status_code == 200
+    fingerprint = hashlib.sha256(token.encode()).hexdigest()[:8]
+    audit = [line for line in log_capture.lines[start:] if "POST /mcp allowed" in line]
+    assert audit and audit[0].startswith("INFO")
+    assert f"store={STORE_A} token={fingerprint}" in audit[0] and "sub=usr_" in audit[0]
+
+
 def test_tool_logs_carry_store_and_fingerprint(mcp, mint, sandbox, log_capture):
     start = len(log_capture.lines)
     token = mint()

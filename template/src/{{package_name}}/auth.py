@@ -135,7 +135,9 @@ class AuthMiddleware:
             return
         context = StoreContext(principal=principal, digest=digest, token=token, api=self.api)
         with bind(context):
-            log.debug("allowed sub=%s client=%s", principal.sub, principal.client_id)
+            # The access log (uvicorn's is off: it would print query strings): who, for which store.
+            method, path = scope["method"], scope["path"]
+            log.info("%s %s allowed sub=%s client=%s", method, path, principal.sub, principal.client_id)
             await self.app(scope, receive, send)
 
     def _refuse_credentials(self, exc: BearerError) -> Any:
