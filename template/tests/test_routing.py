@@ -71,8 +71,8 @@ def test_mt_01_client_cannot_choose_the_store(client, token):
     )
     assert response.status_code == 200
     result = response.json()["result"]
-    if not result.get("isError"):  # an extra argument is refused or ignored, never obeyed
-        assert result["structuredContent"]["data"]["id"] == STORE_A
+    assert result["isError"] and "store_id" in result["content"][0]["text"]  # refused, never obeyed
+    assert client.call(token(STORE_A), "probe_store").data["data"]["id"] == STORE_A  # headers are ignored
 
 
 def test_mt_01_no_cross_store_write(client, token, sandbox):

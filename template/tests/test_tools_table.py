@@ -20,6 +20,16 @@ def test_tools_list_matches_the_table(mcp, mint):
             assert not spec.destructive
 
 
+def test_unknown_arguments_are_a_tool_error_naming_them(mcp, mint, sandbox):
+    """Every framework answers alike: an argument a tool does not take is refused, nothing is sent."""
+    for spec in TOOLS:
+        before = sandbox.counters.api_calls
+        result = mcp.call(mint([spec.scope]), spec.name, {"store_id": "str_other", "surprise": 1})
+        assert result.is_error, spec.name
+        assert "store_id" in result.text and "surprise" in result.text
+        assert sandbox.counters.api_calls == before
+
+
 def test_every_tool_has_a_chosen_scope_and_every_scope_a_tool():
     assert {tool.scope for tool in TOOLS} == set(SCOPES)
     assert all(description for description in SCOPES.values())

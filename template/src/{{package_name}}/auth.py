@@ -13,10 +13,12 @@ from collections.abc import Mapping
 from typing import Any, Protocol
 from urllib.parse import urlsplit
 
+from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from . import challenges
 from .bearer import BearerError, Problem, bearer_token
+from .calls import MalformedBody, tool_calls, unknown_arguments_result
 from .introspection import AuthServerUnavailable, InvalidToken
 from .principal import Principal, fingerprint, token_digest
 from .settings import is_loopback
@@ -34,32 +36,6 @@ class TokenVerifier(Protocol):
     async def principal(self, token: str) -> Principal: ...
 
 
-class MalformedBody(Exception):
-    """The body cannot be read as JSON at all (e.g. nested beyond the parser's depth)."""
-
-
-def needed_scopes(body: bytes, tool_scopes: Mapping[str, frozenset[str]]) -> frozenset[str]:
-    """Scopes the JSON-RPC message(s) in ``body`` need: those of every tool it calls.
-
-    A body that is not JSON needs none here: the MCP framework answers it with a parse error.
-    """
-    try:
-        payload = json.loads(body)
-    except ValueError:
-        return frozenset()
-    except RecursionError:
-        raise MalformedBody("JSON nested too deeply") from None
-    messages = payload if isinstance(payload, list) else [payload]
-    needed: set[str] = set()
-    for message in messages:
-        if isinstance(message, dict) and message.get("method") == "tools/call":
-            params = message.get("params")
-            name = params.get("name") if isinstance(params, dict) else None
-            if isinstance(name, str):
-                needed |= tool_scopes.get(name, frozenset())
-    return frozenset(needed)
-
-
 class AuthMiddleware:
     def __init__(
         self,
@@ -68,6 +44,7 @@ class AuthMiddleware:
         verifier: TokenVerifier,
         api: WhataloAPI,
         tool_scopes: Mapping[str, frozenset[str]],
+        tool_arguments: Mapping[str, list[str]],
         scopes_supported: list[str],
         metadata_url: str,
         resource_url: str,
@@ -77,6 +54,7 @@ class AuthMiddleware:
         self.verifier = verifier
         self.api = api
         self.tool_scopes = tool_scopes
+        self.tool_arguments = tool_arguments
         self.scopes_supported = scopes_supported
         self.metadata_url = metadata_url
         parts = urlsplit(resource_url)
@@ -117,10 +95,11 @@ class AuthMiddleware:
                 await challenges.too_large()(scope, receive, send)
                 return
             try:
-                needed = needed_scopes(body, self.tool_scopes)
+                calls, batch = tool_calls(body)
             except MalformedBody as exc:
                 await challenges.parse_error(str(exc))(scope, receive, send)
                 return
+            needed = frozenset().union(*(self.tool_scopes.get(call.name, frozenset()) for call in calls))
             missing = needed - principal.scopes
             if missing:
                 log.info(
@@ -128,6 +107,14 @@ class AuthMiddleware:
                 )
                 await challenges.insufficient_scope(self.metadata_url, needed)(scope, receive, send)
                 return
+            if len(calls) == 1 and not batch and calls[0].name in self.tool_arguments:
+                call = calls[0]
+                accepted = self.tool_arguments[call.name]
+                unknown = sorted(set(call.arguments) - set(accepted))
+                if unknown:  # refused here so that every framework answers alike; nothing runs
+                    body_out = json.dumps(unknown_arguments_result(call, unknown, accepted))
+                    await Response(body_out, media_type="application/json")(scope, receive, send)
+                    return
             receive = _replay(body, receive)
         elif scope["method"] == "GET":
             # Stateless: there is no stream for a GET to listen to; say so rather than hold it open.

@@ -50,6 +50,11 @@ class ToolSpec:
     def description(self) -> str:
         return inspect.getdoc(self.fn) or ""
 
+    @property
+    def arguments(self) -> list[str]:
+        """The argument names a client may send."""
+        return list(inspect.signature(self.fn).parameters)
+
 
 def query(**params: Any) -> dict[str, str | int | float]:
     """Query parameters for a Whatalo list endpoint, without the unset ones."""
