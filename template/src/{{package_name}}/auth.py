@@ -91,30 +91,11 @@ class AuthMiddleware:
             return
         if scope["method"] == "POST":
             body = await _read_body(receive)
-            if body is None:
-                await challenges.too_large()(scope, receive, send)
+            refusal = challenges.too_large() if body is None else self._refuse_calls(body, principal, digest)
+            if refusal is not None:
+                await refusal(scope, receive, send)
                 return
-            try:
-                calls, batch = tool_calls(body)
-            except MalformedBody as exc:
-                await challenges.parse_error(str(exc))(scope, receive, send)
-                return
-            needed = frozenset().union(*(self.tool_scopes.get(call.name, frozenset()) for call in calls))
-            missing = needed - principal.scopes
-            if missing:
-                log.info(
-                    "token %s of store %s lacks %s", fingerprint(digest), principal.store_id, " ".join(sorted(missing))
-                )
-                await challenges.insufficient_scope(self.metadata_url, needed)(scope, receive, send)
-                return
-            if len(calls) == 1 and not batch and calls[0].name in self.tool_arguments:
-                call = calls[0]
-                accepted = self.tool_arguments[call.name]
-                unknown = sorted(set(call.arguments) - set(accepted))
-                if unknown:  # refused here so that every framework answers alike; nothing runs
-                    body_out = json.dumps(unknown_arguments_result(call, unknown, accepted))
-                    await Response(body_out, media_type="application/json")(scope, receive, send)
-                    return
+            assert body is not None
             receive = _replay(body, receive)
         elif scope["method"] == "GET":
             # Stateless: there is no stream for a GET to listen to; say so rather than hold it open.
@@ -126,6 +107,29 @@ class AuthMiddleware:
             method, path = scope["method"], scope["path"]
             log.info("%s %s allowed sub=%s client=%s", method, path, principal.sub, principal.client_id)
             await self.app(scope, receive, send)
+
+    def _refuse_calls(self, body: bytes, principal: Principal, digest: str) -> Response | None:
+        """The answer to tool calls that may not run: a scope the token lacks (403), or an argument
+        the tool does not take (a tool error, given here so that every framework answers alike)."""
+        try:
+            calls, batch = tool_calls(body)
+        except MalformedBody as exc:
+            return challenges.parse_error(str(exc))
+        needed = frozenset().union(*(self.tool_scopes.get(call.name, frozenset()) for call in calls))
+        missing = needed - principal.scopes
+        if missing:
+            log.info(
+                "token %s of store %s lacks %s", fingerprint(digest), principal.store_id, " ".join(sorted(missing))
+            )
+            return challenges.insufficient_scope(self.metadata_url, needed)
+        if len(calls) == 1 and not batch and calls[0].name in self.tool_arguments:
+            call, accepted = calls[0], self.tool_arguments[calls[0].name]
+            unknown = sorted(set(call.arguments) - set(accepted))
+            if unknown:
+                return Response(
+                    json.dumps(unknown_arguments_result(call, unknown, accepted)), media_type="application/json"
+                )
+        return None
 
     def _refuse_credentials(self, exc: BearerError) -> Any:
         if exc.problem is Problem.MISSING:
