@@ -1,11 +1,18 @@
-"""The command line: ``serve``, ``dev``, ``sandbox`` and ``check``."""
+"""The command line: ``serve``, ``dev``, ``sandbox``, ``check`` and ``tools``.
+
+Every failure is one plain line on stderr and a non-zero exit; ``--debug``
+(before the command) shows the traceback of an unexpected one.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import secrets
+import socket
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, Annotated
 
 import httpx2 as httpx
@@ -26,24 +33,70 @@ app = typer.Typer(
 )
 
 DEV_TOKEN_LIFETIME = 12 * 3600
+_debug = False
+
+# What each setting is for, shown by `check` next to a problem with it.
+SETTING_HELP = {
+    "WHATALO_ISSUER": "the authorization server's issuer, https://app.whatalo.com in production",
+    "WHATALO_CLIENT_ID": "this server's own confidential client at Whatalo (for introspection and token exchange)",
+    "WHATALO_CLIENT_SECRET": "the secret of WHATALO_CLIENT_ID",
+    "MCP_RESOURCE_URL": "the public URL MCP clients reach this server at; Whatalo's tokens must name it as audience",
+    "INTROSPECTION_CACHE_TTL": "Whatalo allows reusing an active introspection result for 60 seconds at most",
+    "CACHE_URL": "where introspection results and exchanged tokens are cached",
+}
+
+
+def fail(message: str, code: int = 1) -> typer.Exit:
+    typer.secho(f"error: {message}", fg=typer.colors.RED, err=True)
+    return typer.Exit(code)
+
+
+@app.callback()
+def options(
+    debug: Annotated[bool, typer.Option("--debug", help="Show the traceback of an unexpected error.")] = False,
+) -> None:
+    global _debug
+    _debug = debug
+
+
+@contextmanager
+def step(label: str) -> Iterator[None]:
+    """``label... ok`` on one line, so a slow step shows what it waits for."""
+    typer.echo(f"{label}... ", nl=False)
+    try:
+        yield
+    except BaseException:
+        typer.echo("failed")
+        raise
+    typer.echo("ok")
 
 
 def _settings(**overrides: object) -> Settings:
     try:
         return load_settings(**overrides)
     except ConfigError as exc:
-        typer.secho(f"configuration error: {exc}", fg=typer.colors.RED, err=True)
-        raise typer.Exit(2) from None
+        raise fail(f"configuration: {exc}", 2) from None
 
 
-def _serve(settings: Settings) -> None:
+def _listen(host: str, port: int, option: str) -> socket.socket:
+    from .serving import bind
+
+    try:
+        return bind(host, port)
+    except OSError as exc:
+        raise fail(
+            f"cannot listen on {host}:{port} ({exc.strerror}); free the port or choose another with {option}"
+        ) from None
+
+
+def _serve(settings: Settings, sock: socket.socket) -> None:
     import uvicorn
 
     from .app import create_app
     from .log import configure_logging
 
     configure_logging(settings.log_level)
-    uvicorn.run(
+    config = uvicorn.Config(
         create_app(settings),
         host=settings.mcp_host,
         port=settings.mcp_port,
@@ -52,77 +105,102 @@ def _serve(settings: Settings) -> None:
         proxy_headers=True,
         timeout_graceful_shutdown=10,
     )
+    uvicorn.Server(config).run(sockets=[sock])
 
 
 @app.command()
 def serve() -> None:
     """Run the MCP server with the configuration from the environment and .env."""
-    _serve(_settings())
+    settings = _settings()
+    _serve(settings, _listen(settings.mcp_host, settings.mcp_port, "MCP_PORT"))
 
 
 @app.command()
 def check() -> None:
-    """Check the configuration against Whatalo: discovery, issuer, introspection credentials."""
-    settings = _settings()
+    """Check the configuration and Whatalo: discovery, issuer, introspection credentials, cache."""
+    try:
+        settings = load_settings()
+    except ConfigError as exc:
+        typer.echo("configuration (environment and .env)... failed")
+        for problem in exc.problems:
+            _problem(problem, SETTING_HELP.get(problem.split(" ", 1)[0].rstrip(":"), ""))
+        raise typer.Exit(2) from None
     typer.echo(f"configuration: ok (resource {settings.mcp_resource_url}, issuer {settings.whatalo_issuer})")
     problems = asyncio.run(_check(settings))
-    for problem in problems:
-        typer.secho(f"problem: {problem}", fg=typer.colors.RED, err=True)
+    for problem, hint in problems:
+        _problem(problem, hint)
     if problems:
         raise typer.Exit(1)
     typer.secho("all checks passed", fg=typer.colors.GREEN)
 
 
-async def _check(settings: Settings) -> list[str]:
-    from .discovery import DiscoveryError, discover
+def _problem(problem: str, hint: str) -> None:
+    typer.secho(f"problem: {problem}", fg=typer.colors.RED, err=True)
+    if hint:
+        typer.echo(f"  fix: {hint}", err=True)
+
+
+async def _check(settings: Settings) -> list[tuple[str, str]]:
+    """What is wrong, each with what to do about it; empty when all is well."""
+    from .discovery import DiscoveryError, discover, metadata_url
     from .introspection import client_auth
 
+    credentials = "check WHATALO_CLIENT_ID, WHATALO_CLIENT_SECRET and WHATALO_CLIENT_AUTH_METHOD"
     async with httpx.AsyncClient(follow_redirects=False, timeout=settings.introspection_timeout) as http:
+        typer.echo(f"discovery at {metadata_url(settings.whatalo_issuer)}... ", nl=False)
         try:
             metadata = await discover(http, settings.whatalo_issuer, settings.introspection_timeout)
         except DiscoveryError as exc:
-            return [f"discovery: {exc}"]
-        typer.echo(f"discovery: ok (issuer matches, introspection at {metadata.introspection_endpoint})")
+            typer.echo("failed")
+            return [(f"discovery: {exc}", exc.hint)]
+        typer.echo("ok (issuer matches)")
         problems = []
         grants = metadata.document.get("grant_types_supported")
         if isinstance(grants, list) and "urn:ietf:params:oauth:grant-type:token-exchange" not in grants:
             problems.append(
-                "discovery: the authorization server does not list token exchange (RFC 8693), which tools need"
+                (
+                    "discovery: the authorization server does not list token exchange (RFC 8693), which tools need",
+                    "tools call Whatalo's API with exchanged tokens; ask Whatalo to enable the grant for this client",
+                )
             )
         methods = metadata.document.get("introspection_endpoint_auth_methods_supported")
         if isinstance(methods, list) and settings.whatalo_client_auth_method not in methods:
             problems.append(
-                f"discovery: introspection does not accept {settings.whatalo_client_auth_method}; "
-                f"set WHATALO_CLIENT_AUTH_METHOD to one of {', '.join(map(str, methods))}"
+                (
+                    f"discovery: introspection does not accept {settings.whatalo_client_auth_method}",
+                    f"set WHATALO_CLIENT_AUTH_METHOD to one of {', '.join(map(str, methods))}",
+                )
             )
         headers, form = client_auth(settings)
         # A random token that cannot exist: a well-configured server gets {"active": false}.
         form.update(token=secrets.token_urlsafe(32), token_type_hint="access_token")
+        typer.echo(f"introspection credentials at {metadata.introspection_endpoint}... ", nl=False)
         try:
             response = await http.post(metadata.introspection_endpoint, data=form, headers=headers)
         except httpx.HTTPError as exc:
-            return [f"introspection: cannot reach {metadata.introspection_endpoint} ({type(exc).__name__})"]
+            typer.echo("failed")
+            return [(f"introspection: cannot reach {metadata.introspection_endpoint} ({type(exc).__name__})", "")]
         if response.status_code in (400, 401, 403):
-            return [
-                f"introspection: Whatalo refused this server's credentials (HTTP {response.status_code}); "
-                "check WHATALO_CLIENT_ID, WHATALO_CLIENT_SECRET and WHATALO_CLIENT_AUTH_METHOD"
-            ]
+            typer.echo("failed")
+            refused = f"introspection: Whatalo refused this server's credentials (HTTP {response.status_code})"
+            return [(refused, credentials)]
         try:
             answer = response.json()
         except ValueError:
             answer = None
         if response.status_code != 200 or not isinstance(answer, dict) or not isinstance(answer.get("active"), bool):
-            return [f"introspection: unexpected answer (HTTP {response.status_code})"]
-        typer.echo("introspection: ok (credentials accepted)")
+            typer.echo("failed")
+            return [(f"introspection: unexpected answer (HTTP {response.status_code})", "")]
+        typer.echo("ok (credentials accepted)")
     from .cache_backend import describe, open_cache
 
+    typer.echo(f"cache ({describe(settings)})... ", nl=False)
     cache = open_cache(settings)
     reachable = await cache.ping()
     await cache.aclose()
+    typer.echo("ok" if reachable else "failed")
     if not reachable:
-        problems.append(f"cache: cannot reach the {describe(settings)} (CACHE_URL)")
-    else:
-        typer.echo(f"cache: ok ({describe(settings)})")
+        problems.append((f"cache: cannot reach the {describe(settings)}", SETTING_HELP["CACHE_URL"]))
     return problems
 
 
@@ -146,16 +224,19 @@ def tools() -> None:
             typer.echo(f"  {tool.name:<22} {', '.join(flags)}")
 
 
-def _start_sandbox(host: str, port: int) -> tuple[SandboxState, BackgroundServer, str, str]:
+def _start_sandbox(host: str, port: int, option: str) -> tuple[SandboxState, BackgroundServer, str, str]:
     from .sandbox.app import create_sandbox_app
     from .sandbox.state import SandboxState
     from .serving import BackgroundServer
 
-    state = SandboxState()
-    server = BackgroundServer(create_sandbox_app(state), host=host, port=port)
-    state.issuer = state.api_url = server.url
-    client_id, secret = state.register_confidential_client("sandbox-mcp-server")
-    return state, server.start(), client_id, secret
+    sock = _listen(host, port, option)
+    with step(f"starting the Whatalo sandbox on {host}:{port}"):
+        state = SandboxState()
+        server = BackgroundServer(create_sandbox_app(state), sock=sock)
+        state.issuer = state.api_url = server.url
+        client_id, secret = state.register_confidential_client("sandbox-mcp-server")
+        server.start()
+    return state, server, client_id, secret
 
 
 def _print_tokens(state: SandboxState, resource_url: str, scopes: list[str] | None = None) -> None:
@@ -163,10 +244,18 @@ def _print_tokens(state: SandboxState, resource_url: str, scopes: list[str] | No
 
     chosen = scopes or list(SCOPES)
     described = "every scope of this project" if scopes is None else " ".join(chosen)
-    typer.echo(f"\nReady tokens ({described}; valid 12 h):")
+    typer.echo(f"\nReady Bearer tokens ({described}; valid 12 h), to skip the sign-in:")
     for store_id, data in state.stores.items():
         token = state.mint(store_id, chosen, resource_url, expires_in=DEV_TOKEN_LIFETIME)
         typer.echo(f"  {data.store['name']} ({store_id}):\n    {token}")
+
+
+def _wait_for_ctrl_c() -> None:
+    try:
+        while True:
+            time.sleep(1)
+    except KeyboardInterrupt:
+        pass
 
 
 @app.command()
@@ -181,19 +270,35 @@ def sandbox(
     ] = None,
 ) -> None:
     """Run the local Whatalo sandbox (authorization server + REST API) alone."""
-    state, server, client_id, secret = _start_sandbox(host, port)
-    typer.echo(f"Whatalo sandbox on {server.url}. Configure the MCP server with:\n")
-    typer.echo(f"  WHATALO_ISSUER={state.issuer}\n  WHATALO_API_URL={state.api_url}")
-    typer.echo(f"  WHATALO_CLIENT_ID={client_id}\n  WHATALO_CLIENT_SECRET={secret}\n  MCP_RESOURCE_URL={resource_url}")
-    _print_tokens(state, resource_url, scope)
-    typer.echo("\nCtrl-C stops the sandbox.")
+    state, server, client_id, secret = _start_sandbox(host, port, "--port")
     try:
-        while True:
-            time.sleep(1)
-    except KeyboardInterrupt:
-        pass
+        typer.echo(f"\nWhatalo sandbox on {server.url}. Configure the MCP server with:\n")
+        typer.echo(f"  WHATALO_ISSUER={state.issuer}\n  WHATALO_API_URL={state.api_url}")
+        typer.echo(f"  WHATALO_CLIENT_ID={client_id}\n  WHATALO_CLIENT_SECRET={secret}")
+        typer.echo(f"  MCP_RESOURCE_URL={resource_url}")
+        _print_tokens(state, resource_url, scope)
+        typer.echo("\nCtrl-C stops the sandbox.")
+        _wait_for_ctrl_c()
     finally:
         server.stop()
+        typer.echo("sandbox stopped")
+
+
+def connect_instructions(mcp_url: str) -> str:
+    """How to connect real MCP clients to ``mcp_url`` through the sandbox's OAuth flow."""
+    return (
+        "\nConnect an MCP client (each signs in through the sandbox: it registers itself, opens the\n"
+        "consent page in your browser, you pick a demo store and approve the permissions):\n"
+        "  MCP Inspector:  npx @modelcontextprotocol/inspector\n"
+        f"                  Transport Type 'Streamable HTTP', URL {mcp_url}, then Connect.\n"
+        "                  ('Open Auth Settings' > 'Quick OAuth Flow' shows each OAuth step.)\n"
+        "  Claude Desktop: in claude_desktop_config.json, under \"mcpServers\":\n"
+        f'                  "whatalo": {{"command": "npx", "args": ["-y", "mcp-remote", "{mcp_url}"]}}\n'
+        "  Without sign-in, send a ready token below as 'Authorization: Bearer <token>', e.g.:\n"
+        f"    curl -s {mcp_url} -H 'Authorization: Bearer <token>' \\\n"
+        "      -H 'Content-Type: application/json' -H 'Accept: application/json, text/event-stream' \\\n"
+        """      -d '{"jsonrpc":"2.0","id":1,"method":"tools/list"}'\n"""
+    )
 
 
 @app.command()
@@ -205,7 +310,8 @@ def dev(
     from .cache_backend import describe, dev_settings
 
     resource_url = f"http://localhost:{port}"
-    state, server, client_id, secret = _start_sandbox("127.0.0.1", sandbox_port)
+    sock = _listen("127.0.0.1", port, "--port")
+    state, server, client_id, secret = _start_sandbox("127.0.0.1", sandbox_port, "--sandbox-port")
     try:
         settings = _settings(
             whatalo_issuer=state.issuer,
@@ -218,27 +324,16 @@ def dev(
             **dev_settings(),
         )
         mcp_url = f"{resource_url}/mcp"
-        typer.echo(f"Whatalo sandbox: {state.issuer}")
+        typer.echo(f"\nWhatalo sandbox: {state.issuer}  (consent page, tokens, REST API; demo stores below)")
         typer.echo(f"MCP server:      {mcp_url}")
         typer.echo(f"Cache:           {describe(settings)} (CACHE_URL)")
+        typer.echo(connect_instructions(mcp_url), nl=False)
         _print_tokens(state, resource_url)
-        typer.echo(
-            "\nConnect a client:\n"
-            "  MCP Inspector:  npx @modelcontextprotocol/inspector\n"
-            f"                  Transport 'Streamable HTTP', URL {mcp_url},\n"
-            "                  Authentication: header 'Authorization' = 'Bearer <token above>'\n"
-            "  Claude Desktop: in claude_desktop_config.json, under mcpServers:\n"
-            f'                  "whatalo": {{"command": "npx", "args": ["mcp-remote", "{mcp_url}",\n'
-            '                   "--header", "Authorization:Bearer <token above>"]}\n'
-            f"  curl:           curl -s {mcp_url} -H 'Authorization: Bearer <token>' \\\n"
-            "                    -H 'Content-Type: application/json' \\\n"
-            "                    -H 'Accept: application/json, text/event-stream' \\\n"
-            """                    -d '{"jsonrpc":"2.0","id":1,"method":"tools/list"}'\n"""
-            "\nCtrl-C stops both.\n"
-        )
-        _serve(settings)
+        typer.echo("\nCtrl-C stops both.\n")
+        _serve(settings, sock)
     finally:
         server.stop()
+        typer.echo("sandbox stopped")
 
 
 def main() -> None:
@@ -246,3 +341,10 @@ def main() -> None:
         app()
     except KeyboardInterrupt:
         sys.exit(130)
+    except Exception as exc:  # an unexpected failure: one line unless --debug asks for the traceback
+        if _debug:
+            raise
+        typer.secho(
+            f"error: {type(exc).__name__}: {exc} (run with --debug for the traceback)", fg=typer.colors.RED, err=True
+        )
+        sys.exit(1)

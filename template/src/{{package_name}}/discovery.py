@@ -26,7 +26,14 @@ RETRY_SECONDS = 2.0
 
 
 class DiscoveryError(Exception):
-    """The metadata could not be fetched or is not usable. The message is safe to show."""
+    """The metadata could not be fetched or is not usable. The message and the hint are safe to show."""
+
+    def __init__(self, message: str, hint: str = "") -> None:
+        super().__init__(message)
+        self.hint = hint
+
+
+NOT_AN_ISSUER = "WHATALO_ISSUER must be the issuer itself (https://app.whatalo.com), not an endpoint or a web page"
 
 
 @dataclass(frozen=True)
@@ -59,18 +66,24 @@ async def discover(http: httpx.AsyncClient, issuer: str, within: float) -> ASMet
         with anyio.fail_after(within):
             response = await http.get(url, headers={"Accept": "application/json"})
     except (httpx.HTTPError, TimeoutError) as exc:
-        raise DiscoveryError(f"cannot reach {url} ({type(exc).__name__})") from None
+        raise DiscoveryError(
+            f"cannot reach {url} ({type(exc).__name__})",
+            "check WHATALO_ISSUER, the network, and that the authorization server is up "
+            "(for the local sandbox, run the `sandbox` or `dev` command)",
+        ) from None
     if response.status_code != 200:
-        raise DiscoveryError(f"{url} answered HTTP {response.status_code}")
+        raise DiscoveryError(f"{url} answered HTTP {response.status_code}", NOT_AN_ISSUER)
     try:
         document = response.json()
     except ValueError:
-        raise DiscoveryError(f"{url} did not answer JSON") from None
+        raise DiscoveryError(f"{url} did not answer JSON", NOT_AN_ISSUER) from None
     if not isinstance(document, dict):
-        raise DiscoveryError(f"{url} did not answer a JSON object")
+        raise DiscoveryError(f"{url} did not answer a JSON object", NOT_AN_ISSUER)
     if document.get("issuer") != issuer:
         raise DiscoveryError(
-            f"issuer mismatch: WHATALO_ISSUER is {issuer!r} but the metadata says {document.get('issuer')!r}"
+            f"issuer mismatch: WHATALO_ISSUER is {issuer!r} but the metadata says {document.get('issuer')!r}",
+            "set WHATALO_ISSUER to exactly the issuer the authorization server names; "
+            "scheme, host, port and a trailing slash all count (RFC 8414 §3.3)",
         )
     return ASMetadata(
         issuer=issuer,

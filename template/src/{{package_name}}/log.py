@@ -37,9 +37,16 @@ def configure_logging(level: str) -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
-    # The HTTP client logs every request line at INFO; keep it for DEBUG runs.
-    logging.getLogger("httpx2").setLevel(max(logging.WARNING, root.level))
-    logging.getLogger("httpx").setLevel(max(logging.WARNING, root.level))
-    # The SDK announces every stateless request's (absent) session at INFO.
-    logging.getLogger("mcp.server.streamable_http").setLevel(max(logging.WARNING, root.level))
+    quiet_libraries()
     silence_access_log()
+
+
+def quiet_libraries() -> None:
+    """Keep the libraries' chatter out of the log, at every level.
+
+    The HTTP client logs each request line at INFO and its wire traces (response
+    headers included) at DEBUG; the SDK announces every stateless request's
+    absent session at INFO.
+    """
+    for name in ("httpx2", "httpx", "httpcore2", "httpcore", "mcp.server.streamable_http"):
+        logging.getLogger(name).setLevel(logging.WARNING)

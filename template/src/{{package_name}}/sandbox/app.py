@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.middleware.cors import CORSMiddleware
 
 from .api import api_routes
 from .authserver import authserver_routes
@@ -10,4 +12,12 @@ from .state import SandboxState
 
 
 def create_sandbox_app(state: SandboxState) -> Starlette:
-    return Starlette(routes=[*authserver_routes(state), *api_routes(state)])
+    # Browser-based MCP clients (MCP Inspector) call discovery, registration and the token
+    # endpoint from their page's origin.
+    cors = Middleware(
+        CORSMiddleware,
+        allow_origins=["*"],
+        allow_methods=["GET", "POST"],
+        allow_headers=["Authorization", "Content-Type", "MCP-Protocol-Version"],
+    )
+    return Starlette(routes=[*authserver_routes(state), *api_routes(state)], middleware=[cors])

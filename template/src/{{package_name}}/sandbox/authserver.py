@@ -1,92 +1,172 @@
-"""The sandbox's authorization server: discovery, introspection and token exchange.
+"""The sandbox's authorization server: discovery, token, introspection and revocation.
 
-Behaves like Whatalo's (``app.whatalo.com``): RFC 8414 metadata, RFC 7662
-introspection that requires client authentication, RFC 8693 token exchange
-that keeps the user and store and only ever narrows the scope. Errors use
-Whatalo's ``{"error", "error_description"}`` format.
+Behaves like Whatalo's (``app.whatalo.com``, whatalo-oauth.md): RFC 8414 metadata;
+a token endpoint for the authorization code (single use, PKCE S256, exact
+redirect URI), refresh tokens that rotate on every use (presenting a rotated one
+revokes its whole family) and RFC 8693 token exchange (same user and store, scope
+only ever narrowed); RFC 7662 introspection that requires client authentication,
+with ``aud`` = the ``resource`` of the authorization; RFC 7009 revocation, always
+200. Registration is in ``registration.py``, the consent page in ``consent.py``.
 """
 
 from __future__ import annotations
 
 import asyncio
 import base64
-import binascii
+import hashlib
+import re
+import secrets
+import time
+from collections.abc import Awaitable, Callable
 from typing import Any
-from urllib.parse import unquote
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from .state import SandboxState
+from .consent import consent_routes
+from .oauth import NO_STORE, SCOPES_SUPPORTED, OAuthError, authenticate, read_form
+from .registration import registration_route
+from .state import TOKEN_EXCHANGE, Client, Grant, SandboxState
 
-TOKEN_EXCHANGE = "urn:ietf:params:oauth:grant-type:token-exchange"
 ACCESS_TOKEN_TYPE = "urn:ietf:params:oauth:token-type:access_token"
-SCOPES_SUPPORTED = [
-    "read:store",
-    "read:products",
-    "write:products",
-    "read:categories",
-    "write:categories",
-    "read:inventory",
-    "write:inventory",
-    "read:customers",
-    "write:customers",
-    "read:orders",
-    "write:orders",
-    "read:discounts",
-    "write:discounts",
-    "read:webhooks",
-    "write:webhooks",
-]
-
-
-def oauth_error(status: int, error: str, description: str) -> JSONResponse:
-    return JSONResponse({"error": error, "error_description": description}, status_code=status)
+VERIFIER = re.compile(r"[A-Za-z0-9\-._~]{43,128}")  # RFC 7636 §4.1
 
 
 def metadata(state: SandboxState) -> dict[str, Any]:
+    """Whatalo's discovery document (the guide's version, without ``jwks_uri``: tokens are opaque)."""
     issuer = state.issuer
     return {
         "issuer": issuer,
+        "authorization_endpoint": f"{issuer}/oauth/authorize",
         "token_endpoint": f"{issuer}/oauth/token",
+        "registration_endpoint": f"{issuer}/oauth/register",
         "introspection_endpoint": f"{issuer}/oauth/introspect",
+        "revocation_endpoint": f"{issuer}/oauth/revoke",
         "response_types_supported": ["code"],
-        "grant_types_supported": [TOKEN_EXCHANGE],
+        "grant_types_supported": ["authorization_code", "refresh_token", TOKEN_EXCHANGE],
         "code_challenge_methods_supported": ["S256"],
-        "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
+        "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "none"],
         "introspection_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
+        "revocation_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
         "scopes_supported": SCOPES_SUPPORTED,
+        "subject_types_supported": ["public"],
         "resource_parameter_supported": True,
         "service_documentation": "https://developers.whatalo.com/docs/api/oauth/overview",
     }
 
 
-async def authenticated_client(state: SandboxState, request: Request, form: dict[str, str]) -> str | None:
-    """The confidential client that made the request (Basic or body credentials, never both)."""
-    header = request.headers.get("authorization", "")
-    body_id, body_secret = form.get("client_id"), form.get("client_secret")
-    if header.lower().startswith("basic "):
-        if body_secret is not None:
-            return None
+def pkce_matches(verifier: str, challenge: str) -> bool:
+    digest = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
+    return secrets.compare_digest(digest, challenge)
+
+
+def _required(form: dict[str, str], name: str) -> str:
+    value = form.get(name)
+    if not value:
+        raise OAuthError(400, "invalid_request", f"{name} is required")
+    return value
+
+
+def _allowed(client: Client, grant_type: str) -> None:
+    if grant_type not in client.grant_types:
+        raise OAuthError(401, "unauthorized_client", f"this client is not registered for the {grant_type} grant")
+
+
+def _same_resource(form: dict[str, str], audience: str) -> None:
+    resource = form.get("resource")
+    if resource is not None and resource != audience:
+        raise OAuthError(400, "invalid_target", "resource differs from the one the merchant authorized")
+
+
+class TokenEndpoint:
+    """``POST /oauth/token``: one method per grant."""
+
+    def __init__(self, state: SandboxState) -> None:
+        self.state = state
+        self.grants: dict[str, Callable[[Client, dict[str, str]], Awaitable[dict[str, Any]]]] = {
+            "authorization_code": self.authorization_code,
+            "refresh_token": self.refresh_token,
+            TOKEN_EXCHANGE: self.token_exchange,
+        }
+
+    async def handle(self, request: Request) -> Response:
         try:
-            decoded = base64.b64decode(header[6:].strip(), validate=True).decode()
-        except (binascii.Error, UnicodeDecodeError):
-            return None
-        client_id, _, secret = decoded.partition(":")
-        client_id, secret = unquote(client_id), unquote(secret)
-    elif body_id is not None and body_secret is not None:
-        client_id, secret = body_id, body_secret
-    else:
-        return None
-    return client_id if state.client_secret_ok(client_id, secret) else None
+            form = await read_form(request)
+            grant_type = _required(form, "grant_type")
+            grant = self.grants.get(grant_type)
+            if grant is None:
+                raise OAuthError(400, "unsupported_grant_type", f"grant_type {grant_type!r} is not supported")
+            client = authenticate(self.state, request, form)
+            _allowed(client, grant_type)
+            answer = await grant(client, form)
+        except OAuthError as error:
+            return error.response()
+        return JSONResponse(answer, headers=NO_STORE)
 
+    async def authorization_code(self, client: Client, form: dict[str, str]) -> dict[str, Any]:
+        code = self.state.codes.get(_required(form, "code"))
+        redirect_uri, verifier = _required(form, "redirect_uri"), _required(form, "code_verifier")
+        expired = OAuthError(400, "invalid_grant", "Authorization code has expired or was already used")
+        if code is None or code.grant.client_id != client.client_id:
+            raise expired
+        if code.family is not None:  # a second use: revoke what the first one issued (RFC 6749 §4.1.2)
+            self.state.revoke_family(code.family)
+            raise expired
+        if code.expires <= time.monotonic():
+            raise expired
+        if redirect_uri != code.redirect_uri:
+            raise OAuthError(400, "invalid_grant", "redirect_uri differs from the one sent to /oauth/authorize")
+        if not VERIFIER.fullmatch(verifier):
+            raise OAuthError(400, "invalid_request", "code_verifier must be 43 to 128 characters [A-Za-z0-9-._~]")
+        if not pkce_matches(verifier, code.code_challenge):
+            raise OAuthError(400, "invalid_grant", "code_verifier does not match the code_challenge (PKCE)")
+        _same_resource(form, code.grant.audience)
+        code.family = secrets.token_hex(8)
+        return self.state.issue_tokens(code.grant, code.family, refresh="refresh_token" in client.grant_types)
 
-async def read_form(request: Request) -> dict[str, str] | None:
-    if not request.headers.get("content-type", "").startswith("application/x-www-form-urlencoded"):
-        return None
-    form = await request.form()
-    return {key: value for key, value in form.items() if isinstance(value, str)}
+    async def refresh_token(self, client: Client, form: dict[str, str]) -> dict[str, Any]:
+        presented = _required(form, "refresh_token")
+        refresh = self.state.live_refresh_token(presented)
+        if refresh is None or refresh.grant.client_id != client.client_id:
+            raise OAuthError(400, "invalid_grant", "refresh token is invalid, expired or revoked")
+        if refresh.rotated:  # reuse of a rotated token: someone else has a copy, end the whole family
+            self.state.revoke_family(refresh.family)
+            raise OAuthError(400, "invalid_grant", "refresh token was already used; its token family is revoked")
+        granted = refresh.grant
+        requested = frozenset(form.get("scope", "").split()) or granted.scopes
+        if not requested <= granted.scopes:
+            extra = " ".join(sorted(requested - granted.scopes))
+            raise OAuthError(400, "invalid_scope", f"the merchant did not grant {extra}")
+        _same_resource(form, granted.audience)
+        refresh.rotated = True
+        narrowed = Grant(granted.client_id, granted.store_id, granted.sub, requested, granted.audience)
+        return self.state.issue_tokens(narrowed, refresh.family, refresh=True)
+
+    async def token_exchange(self, client: Client, form: dict[str, str]) -> dict[str, Any]:
+        if not client.confidential:
+            raise OAuthError(401, "unauthorized_client", "public clients cannot use token exchange")
+        self.state.counters.exchanges += 1
+        if form.get("subject_token_type") != ACCESS_TOKEN_TYPE:
+            raise OAuthError(400, "invalid_request", f"subject_token_type must be {ACCESS_TOKEN_TYPE}")
+        subject = self.state.active(form.get("subject_token", ""))
+        if subject is None:
+            raise OAuthError(400, "invalid_grant", "subject_token is not active")
+        audience = form.get("resource") or form.get("audience")
+        if audience != self.state.api_url:
+            raise OAuthError(400, "invalid_target", "resource is not allowed")
+        requested = frozenset(form.get("scope", "").split()) or subject.scopes
+        if not requested <= subject.scopes:
+            missing = " ".join(sorted(requested - subject.scopes))
+            raise OAuthError(400, "invalid_scope", f"the subject token does not grant {missing}")
+        issued, lifetime = self.state.exchange(subject, client.client_id, requested, audience)
+        return {
+            "access_token": issued,
+            "issued_token_type": ACCESS_TOKEN_TYPE,
+            "token_type": "Bearer",
+            "expires_in": lifetime,
+            "scope": " ".join(sorted(requested)),
+        }
 
 
 def authserver_routes(state: SandboxState) -> list[Route]:
@@ -100,53 +180,33 @@ def authserver_routes(state: SandboxState) -> list[Route]:
         if state.introspection_fault is not None:
             status, body = state.introspection_fault
             return Response(body, status_code=status, media_type="application/json")
-        form = await read_form(request)
-        if form is None:
-            return oauth_error(400, "invalid_request", "expected an application/x-www-form-urlencoded body")
-        if await authenticated_client(state, request, form) is None:
-            return oauth_error(401, "invalid_client", "Client authentication failed")
-        token = form.get("token")
-        if not token:
-            return oauth_error(400, "invalid_request", "token is required")
-        return JSONResponse(state.introspect(token), headers={"Cache-Control": "no-store"})
+        try:
+            form = await read_form(request)
+            client = authenticate(state, request, form)
+            if not client.confidential:
+                raise OAuthError(401, "invalid_client", "Client authentication failed")
+            token = _required(form, "token")
+        except OAuthError as error:
+            return error.response()
+        return JSONResponse(state.introspect(token), headers=NO_STORE)
 
-    async def token(request: Request) -> Response:
-        form = await read_form(request)
-        if form is None:
-            return oauth_error(400, "invalid_request", "expected an application/x-www-form-urlencoded body")
-        grant_type = form.get("grant_type")
-        if grant_type != TOKEN_EXCHANGE:
-            return oauth_error(400, "unsupported_grant_type", f"grant_type {grant_type!r} is not supported here")
-        client_id = await authenticated_client(state, request, form)
-        if client_id is None:
-            return oauth_error(401, "invalid_client", "Client authentication failed")
-        state.counters.exchanges += 1
-        if form.get("subject_token_type") != ACCESS_TOKEN_TYPE:
-            return oauth_error(400, "invalid_request", f"subject_token_type must be {ACCESS_TOKEN_TYPE}")
-        subject = state.active(form.get("subject_token", ""))
-        if subject is None:
-            return oauth_error(400, "invalid_grant", "subject_token is not active")
-        audience = form.get("resource") or form.get("audience")
-        if audience != state.api_url:
-            return oauth_error(400, "invalid_target", "resource is not allowed")
-        requested = frozenset(form.get("scope", "").split()) or subject.scopes
-        if not requested <= subject.scopes:
-            missing = " ".join(sorted(requested - subject.scopes))
-            return oauth_error(400, "invalid_scope", f"the subject token does not grant {missing}")
-        issued, lifetime = state.exchange(subject, client_id, requested, audience)
-        return JSONResponse(
-            {
-                "access_token": issued,
-                "issued_token_type": ACCESS_TOKEN_TYPE,
-                "token_type": "Bearer",
-                "expires_in": lifetime,
-                "scope": " ".join(sorted(requested)),
-            },
-            headers={"Cache-Control": "no-store"},
-        )
+    async def revoke(request: Request) -> Response:
+        try:
+            form = await read_form(request)
+            client = authenticate(state, request, form)
+            token = _required(form, "token")
+        except OAuthError as error:
+            return error.response()
+        # Always 200, known or not (RFC 7009 §2.2); a client only ever revokes its own tokens.
+        if state.owner(token) == client.client_id:
+            state.revoke(token)
+        return Response(status_code=200, headers=NO_STORE)
 
     return [
         Route("/.well-known/oauth-authorization-server", discovery, methods=["GET"]),
+        registration_route(state),
+        *consent_routes(state),
+        Route("/oauth/token", TokenEndpoint(state).handle, methods=["POST"]),
         Route("/oauth/introspect", introspect, methods=["POST"]),
-        Route("/oauth/token", token, methods=["POST"]),
+        Route("/oauth/revoke", revoke, methods=["POST"]),
     ]
