@@ -7,7 +7,7 @@ import json
 import httpx2 as httpx
 import pytest
 
-from tests.helpers import MCP_HEADERS, challenge_params, raw_request
+from tests.helpers import MCP_HEADERS, McpClient, challenge_params, raw_request
 from tests.project import SCOPES, TOOLS
 
 LIST = {"jsonrpc": "2.0", "id": 1, "method": "tools/list", "params": {}}
@@ -198,9 +198,18 @@ def test_aud_01_audience_must_be_this_server(mcp, mint, resource_url):
     assert mcp.post(LIST, mint(overrides={"aud": ["https://other.example", resource_url]})).status_code == 200
 
 
-def test_aud_02_scheme_case_insensitive_path_exact(mcp, mint, resource_url):
+def test_aud_02_scheme_case_insensitive_path_exact(mcp, mint, resource_url, sandbox, server_factory):
     assert mcp.post(LIST, mint(audience=resource_url.replace("http://", "HTTP://"))).status_code == 200
-    refused(mcp, mint(audience=resource_url + "/"))  # a trailing slash is another resource
+    # An empty path is "/" (RFC 3986 §6.2.3): TypeScript clients (MCP Inspector, mcp-remote) send
+    # resource=http://host:port/ for R=http://host:port, and Whatalo echoes it as aud.
+    assert mcp.post(LIST, mint(audience=resource_url + "/")).status_code == 200
+    with server_factory(path="/mcp") as (settings, server):
+        with_path = McpClient(server.url)
+        try:
+            assert with_path.post(LIST, mint(audience=settings.mcp_resource_url)).status_code == 200
+            refused(with_path, mint(audience=settings.mcp_resource_url + "/"))  # another resource
+        finally:
+            with_path.close()
 
 
 def test_int_08_foreign_issuer(mcp, mint):

@@ -104,14 +104,18 @@ def test_check_against_the_sandbox(sandbox_server, cache_settings):
     }
     ok = run_cli("check", env={**env, "WHATALO_CLIENT_SECRET": secret})
     assert ok.returncode == 0, ok.stderr
-    assert "all checks passed" in ok.stdout and "cache: ok" in ok.stdout
+    assert "all checks passed" in ok.stdout and "... ok" in ok.stdout.split("cache (", 1)[1]
     wrong = run_cli("check", env={**env, "WHATALO_CLIENT_SECRET": "wrong"})
     assert wrong.returncode == 1
     assert "WHATALO_CLIENT_SECRET" in wrong.stderr and "wrong" not in wrong.stderr.replace("WHATALO", "")
+    assert "refused this server's credentials" in wrong.stderr
     mismatch = run_cli(
         "check",
         env={**env, "WHATALO_CLIENT_SECRET": secret, "WHATALO_ISSUER": state.issuer.replace("127.0.0.1", "localhost")},
     )
     assert mismatch.returncode == 1 and "issuer mismatch" in mismatch.stderr
+    assert "fix: set WHATALO_ISSUER to exactly the issuer" in mismatch.stderr
     down = run_cli("check", env={**env, "WHATALO_CLIENT_SECRET": secret, "WHATALO_ISSUER": "http://127.0.0.1:9"})
-    assert down.returncode == 1 and "cannot reach" in down.stderr
+    assert down.returncode == 1 and "cannot reach" in down.stderr and "fix: check WHATALO_ISSUER" in down.stderr
+    for result in (wrong, mismatch, down):
+        assert "Traceback" not in result.stderr

@@ -35,14 +35,20 @@ app = typer.Typer(
 DEV_TOKEN_LIFETIME = 12 * 3600
 _debug = False
 
-# What each setting is for, shown by `check` next to a problem with it.
+# What each setting is for, shown by `check` under a problem with it.
+CREDENTIALS = (
+    "WHATALO_CLIENT_ID and WHATALO_CLIENT_SECRET are this server's own confidential client at Whatalo "
+    "(for introspection and token exchange), not the MCP host's"
+)
 SETTING_HELP = {
-    "WHATALO_ISSUER": "the authorization server's issuer, https://app.whatalo.com in production",
-    "WHATALO_CLIENT_ID": "this server's own confidential client at Whatalo (for introspection and token exchange)",
-    "WHATALO_CLIENT_SECRET": "the secret of WHATALO_CLIENT_ID",
-    "MCP_RESOURCE_URL": "the public URL MCP clients reach this server at; Whatalo's tokens must name it as audience",
+    "WHATALO_ISSUER": "WHATALO_ISSUER is the authorization server's issuer: https://app.whatalo.com in production",
+    "WHATALO_CLIENT_ID": CREDENTIALS,
+    "WHATALO_CLIENT_SECRET": CREDENTIALS,
+    "MCP_RESOURCE_URL": (
+        "MCP_RESOURCE_URL is the public URL MCP clients reach this server at; Whatalo's tokens must name it"
+    ),
     "INTROSPECTION_CACHE_TTL": "Whatalo allows reusing an active introspection result for 60 seconds at most",
-    "CACHE_URL": "where introspection results and exchanged tokens are cached",
+    "CACHE_URL": "CACHE_URL is where introspection results and exchanged tokens are cached",
 }
 
 
@@ -123,7 +129,7 @@ def check() -> None:
     except ConfigError as exc:
         typer.echo("configuration (environment and .env)... failed")
         for problem in exc.problems:
-            _problem(problem, SETTING_HELP.get(problem.split(" ", 1)[0].rstrip(":"), ""))
+            _problem(problem, SETTING_HELP.get(problem.split(" ", 1)[0].rstrip(":"), ""), label="why")
         raise typer.Exit(2) from None
     typer.echo(f"configuration: ok (resource {settings.mcp_resource_url}, issuer {settings.whatalo_issuer})")
     problems = asyncio.run(_check(settings))
@@ -134,10 +140,10 @@ def check() -> None:
     typer.secho("all checks passed", fg=typer.colors.GREEN)
 
 
-def _problem(problem: str, hint: str) -> None:
+def _problem(problem: str, hint: str, label: str = "fix") -> None:
     typer.secho(f"problem: {problem}", fg=typer.colors.RED, err=True)
     if hint:
-        typer.echo(f"  fix: {hint}", err=True)
+        typer.echo(f"  {label}: {hint}", err=True)
 
 
 async def _check(settings: Settings) -> list[tuple[str, str]]:
@@ -200,7 +206,7 @@ async def _check(settings: Settings) -> list[tuple[str, str]]:
     await cache.aclose()
     typer.echo("ok" if reachable else "failed")
     if not reachable:
-        problems.append((f"cache: cannot reach the {describe(settings)}", SETTING_HELP["CACHE_URL"]))
+        problems.append((f"cache: cannot reach the {describe(settings)}", "check CACHE_URL and that the cache is up"))
     return problems
 
 
@@ -292,7 +298,7 @@ def connect_instructions(mcp_url: str) -> str:
         "  MCP Inspector:  npx @modelcontextprotocol/inspector\n"
         f"                  Transport Type 'Streamable HTTP', URL {mcp_url}, then Connect.\n"
         "                  ('Open Auth Settings' > 'Quick OAuth Flow' shows each OAuth step.)\n"
-        "  Claude Desktop: in claude_desktop_config.json, under \"mcpServers\":\n"
+        '  Claude Desktop: in claude_desktop_config.json, under "mcpServers":\n'
         f'                  "whatalo": {{"command": "npx", "args": ["-y", "mcp-remote", "{mcp_url}"]}}\n'
         "  Without sign-in, send a ready token below as 'Authorization: Bearer <token>', e.g.:\n"
         f"    curl -s {mcp_url} -H 'Authorization: Bearer <token>' \\\n"

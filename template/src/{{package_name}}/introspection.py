@@ -50,12 +50,18 @@ def client_auth(settings: Settings) -> tuple[dict[str, str], dict[str, str]]:
 
 
 def same_resource(a: str, b: str) -> bool:
-    """Equal resource identifiers, ignoring the case of scheme and host only (no prefix matching)."""
+    """Equal resource identifiers (RFC 3986 §6.2.2-6.2.3), never a prefix match.
+
+    Scheme and host compare case-insensitively, and an empty path is "/": URL libraries
+    write ``https://host`` as ``https://host/`` (the TypeScript MCP SDK behind MCP
+    Inspector and mcp-remote sends that as ``resource``). Any other trailing slash makes
+    another resource.
+    """
     pa, pb = urlsplit(a), urlsplit(b)
-    return (pa.scheme.lower(), pa.netloc.lower(), pa.path, pa.query) == (
+    return (pa.scheme.lower(), pa.netloc.lower(), pa.path or "/", pa.query) == (
         pb.scheme.lower(),
         pb.netloc.lower(),
-        pb.path,
+        pb.path or "/",
         pb.query,
     )
 
