@@ -88,7 +88,9 @@ def _listen(host: str, port: int, option: str) -> socket.socket:
     from .serving import bind
 
     try:
-        return bind(host, port)
+        sock = bind(host, port)
+        sock.listen(2048)  # from now on connections wait in the backlog until the server accepts them
+        return sock
     except OSError as exc:
         raise fail(
             f"cannot listen on {host}:{port} ({exc.strerror}); free the port or choose another with {option}"
@@ -151,7 +153,6 @@ async def _check(settings: Settings) -> list[tuple[str, str]]:
     from .discovery import DiscoveryError, discover, metadata_url
     from .introspection import client_auth
 
-    credentials = "check WHATALO_CLIENT_ID, WHATALO_CLIENT_SECRET and WHATALO_CLIENT_AUTH_METHOD"
     async with httpx.AsyncClient(follow_redirects=False, timeout=settings.introspection_timeout) as http:
         typer.echo(f"discovery at {metadata_url(settings.whatalo_issuer)}... ", nl=False)
         try:
@@ -181,23 +182,10 @@ async def _check(settings: Settings) -> list[tuple[str, str]]:
         # A random token that cannot exist: a well-configured server gets {"active": false}.
         form.update(token=secrets.token_urlsafe(32), token_type_hint="access_token")
         typer.echo(f"introspection credentials at {metadata.introspection_endpoint}... ", nl=False)
-        try:
-            response = await http.post(metadata.introspection_endpoint, data=form, headers=headers)
-        except httpx.HTTPError as exc:
-            typer.echo("failed")
-            return [(f"introspection: cannot reach {metadata.introspection_endpoint} ({type(exc).__name__})", "")]
-        if response.status_code in (400, 401, 403):
-            typer.echo("failed")
-            refused = f"introspection: Whatalo refused this server's credentials (HTTP {response.status_code})"
-            return [(refused, credentials)]
-        try:
-            answer = response.json()
-        except ValueError:
-            answer = None
-        if response.status_code != 200 or not isinstance(answer, dict) or not isinstance(answer.get("active"), bool):
-            typer.echo("failed")
-            return [(f"introspection: unexpected answer (HTTP {response.status_code})", "")]
-        typer.echo("ok (credentials accepted)")
+        introspection = await _check_introspection(http, metadata.introspection_endpoint, form, headers)
+        typer.echo("ok (credentials accepted)" if introspection is None else "failed")
+        if introspection is not None:
+            problems.append(introspection)
     from .cache_backend import describe, open_cache
 
     typer.echo(f"cache ({describe(settings)})... ", nl=False)
@@ -208,6 +196,28 @@ async def _check(settings: Settings) -> list[tuple[str, str]]:
     if not reachable:
         problems.append((f"cache: cannot reach the {describe(settings)}", "check CACHE_URL and that the cache is up"))
     return problems
+
+
+async def _check_introspection(
+    http: httpx.AsyncClient, endpoint: str, form: dict[str, str], headers: dict[str, str]
+) -> tuple[str, str] | None:
+    """What is wrong with introspecting at ``endpoint`` with this server's credentials, if anything."""
+    try:
+        response = await http.post(endpoint, data=form, headers=headers)
+    except httpx.HTTPError as exc:
+        return f"introspection: cannot reach {endpoint} ({type(exc).__name__})", "check the network and WHATALO_ISSUER"
+    if response.status_code in (400, 401, 403):
+        return (
+            f"introspection: Whatalo refused this server's credentials (HTTP {response.status_code})",
+            "check WHATALO_CLIENT_ID, WHATALO_CLIENT_SECRET and WHATALO_CLIENT_AUTH_METHOD",
+        )
+    try:
+        answer = response.json()
+    except ValueError:
+        answer = None
+    if response.status_code != 200 or not isinstance(answer, dict) or not isinstance(answer.get("active"), bool):
+        return f"introspection: unexpected answer (HTTP {response.status_code})", "retry later; if it lasts, ask Whatalo"
+    return None
 
 
 @app.command()
@@ -297,7 +307,8 @@ def connect_instructions(mcp_url: str) -> str:
         "consent page in your browser, you pick a demo store and approve the permissions):\n"
         "  MCP Inspector:  npx @modelcontextprotocol/inspector\n"
         f"                  Transport Type 'Streamable HTTP', URL {mcp_url}, then Connect.\n"
-        "                  ('Open Auth Settings' > 'Quick OAuth Flow' shows each OAuth step.)\n"
+        "                  It runs the OAuth flow by itself (v1: 'Open Auth Settings' > 'Guided OAuth Flow'\n"
+        "                  walks through it step by step).\n"
         '  Claude Desktop: in claude_desktop_config.json, under "mcpServers":\n'
         f'                  "whatalo": {{"command": "npx", "args": ["-y", "mcp-remote", "{mcp_url}"]}}\n'
         "  Without sign-in, send a ready token below as 'Authorization: Bearer <token>', e.g.:\n"
