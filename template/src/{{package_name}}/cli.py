@@ -216,7 +216,10 @@ async def _check_introspection(
     except ValueError:
         answer = None
     if response.status_code != 200 or not isinstance(answer, dict) or not isinstance(answer.get("active"), bool):
-        return f"introspection: unexpected answer (HTTP {response.status_code})", "retry later; if it lasts, ask Whatalo"
+        return (
+            f"introspection: unexpected answer (HTTP {response.status_code})",
+            "retry later; if it lasts, ask Whatalo",
+        )
     return None
 
 
