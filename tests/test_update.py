@@ -109,7 +109,85 @@ def test_render_is_reproducible_and_already_formatted(copie, checks_python):
             found += differing(sub)
         return found
 
-    assert differing(comparison) == []  # byte-identical
+    # Byte-identical. Only `_commit` may differ, and only while the template has uncommitted changes
+    # (Copier renders them from a temporary commit of its own, made anew, with a new hash, each time).
+    assert [path for path in differing(comparison) if path != ".copier-answers.yml"] == []
+
+    def answers(project: Path) -> list[str]:
+        return [
+            line
+            for line in (project / ".copier-answers.yml").read_text().splitlines()
+            if not line.startswith("_commit:")
+        ]
+
+    assert answers(Path(first.project_dir)) == answers(Path(second.project_dir))
     ruff = str(Path(checks_python).parent / "ruff")
     formatted = run([ruff, "format", "--check", "."], cwd=first.project_dir)
     assert formatted.returncode == 0, formatted.stdout  # formatting a fresh render changes nothing
+
+
+@pytest.mark.slow
+def test_migrations_carry_a_renamed_answer_and_drop_a_removed_one(tmp_path):
+    """`_migrations` + migrations/answers.py: a user's answer survives its question's rename."""
+    template = template_clone(tmp_path)
+    released = {
+        path: path.read_text() for path in (template / "copier.yml", template / "template" / "pyproject.toml.jinja")
+    }
+
+    # v0.0.1 asked `contact_email` (renamed `author_email` in v0.0.2) and `legacy_note` (removed in v0.0.2).
+    for path, text in released.items():
+        path.write_text(text.replace("author_email", "contact_email"))
+    with (template / "copier.yml").open("a") as config:
+        config.write("\nlegacy_note:\n  type: str\n  help: A question v0.0.2 removes\n  default: none\n")
+    git(template, "commit", "--quiet", "-am", "the old questions")
+    git(template, "tag", "v0.0.1")
+    project = tmp_path / "project"
+    copier(
+        "copy", "--defaults", "--trust", "--vcs-ref=v0.0.1", "-d", "contact_email=owner@shop.example",
+        "-d", "legacy_note=kept-by-user", str(template), str(project), cwd=tmp_path,
+    )  # fmt: skip
+    git(project, "init", "--quiet")
+    git(project, "add", "-A")
+    git(project, "commit", "--quiet", "-m", "generated")
+
+    # v0.0.2: today's questions, and the migrations that carry the answers over.
+    for path, text in released.items():
+        path.write_text(text)
+    script = '"{{ _copier_conf.src_path }}/migrations/answers.py"'
+    migrations = (
+        "_migrations:\n"
+        f"  - version: v0.0.2\n    when: \"{{{{ _stage == 'before' }}}}\"\n"
+        f'    command: ["{{{{ _copier_python }}}}", {script}, "rename", "contact_email", "author_email"]\n'
+        f"  - version: v0.0.2\n    when: \"{{{{ _stage == 'before' }}}}\"\n"
+        f'    command: ["{{{{ _copier_python }}}}", {script}, "remove", "legacy_note"]\n'
+    )
+    config = template / "copier.yml"
+    assert "\n_migrations: []\n" in config.read_text()
+    config.write_text(config.read_text().replace("\n_migrations: []\n", "\n" + migrations))
+    git(template, "commit", "--quiet", "-am", "contact_email is author_email; legacy_note is gone")
+    git(template, "tag", "v0.0.2")
+
+    copier("update", "--defaults", "--trust", "--vcs-ref=v0.0.2", cwd=project)
+
+    answers = (project / ".copier-answers.yml").read_text()
+    assert "author_email: owner@shop.example" in answers  # the user's answer, not the default
+    assert "contact_email" not in answers and "legacy_note" not in answers
+    assert "owner@shop.example" in (project / "pyproject.toml").read_text()
+    assert not list(project.rglob("*.rej"))
+
+
+def test_answers_migration_renames_and_removes_only_top_level_keys():
+    from migrations.answers import migrate
+
+    text = (
+        "# Changes here will be overwritten by Copier\n_commit: v0.1.0\ncontact_email: a@b.example\n"
+        "scopes:\n- read:store\n- write:orders\ncache: memory\n"
+    )
+    renamed = migrate(text, "rename", ["contact_email", "author_email"])
+    assert "author_email: a@b.example\n" in renamed and "contact_email" not in renamed
+    assert migrate(renamed, "rename", ["contact_email", "author_email"]) == renamed  # twice: no change
+    removed = migrate(text, "remove", ["scopes"])
+    assert "scopes" not in removed and "read:store" not in removed and "cache: memory\n" in removed
+    assert migrate(text, "remove", ["absent"]) == text
+    with pytest.raises(SystemExit):
+        migrate(text, "rename", ["only-one"])

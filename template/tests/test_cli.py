@@ -136,6 +136,13 @@ def test_a_busy_port_is_one_line_that_says_which_option_to_change():
     assert "cannot listen on 127.0.0.1" in result.stderr and "--port" in result.stderr
 
 
+@pytest.mark.parametrize("args", [["dev", "--port", "70000"], ["sandbox", "--port", "0"]])
+def test_a_port_out_of_range_is_refused_in_plain_words(args):
+    result = run_cli(*args)
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert "Invalid value for '--port': Input should be" in result.stderr
+
+
 def test_check_explains_each_bad_setting_on_its_own_line():
     result = run_cli(
         "check",

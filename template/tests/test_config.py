@@ -39,6 +39,7 @@ def test_defaults_follow_the_contract():
     [
         ({"whatalo_client_id": None}, "WHATALO_CLIENT_ID", "required"),
         ({"whatalo_client_secret": None}, "WHATALO_CLIENT_SECRET", "required"),
+        ({"whatalo_client_secret": ""}, "WHATALO_CLIENT_SECRET", "must not be empty"),
         ({"introspection_cache_ttl": 61}, "INTROSPECTION_CACHE_TTL", "at most 60"),
         ({"mcp_resource_url": "http://mcp.example.com"}, "MCP_RESOURCE_URL", "https://"),
         ({"whatalo_issuer": "http://app.whatalo.com"}, "WHATALO_ISSUER", "https://"),

@@ -58,11 +58,17 @@ def free(tool: ToolSpec) -> bool:
 
 
 def pick(tools: list[ToolSpec]) -> ToolSpec:
-    return next((tool for tool in tools if free(tool)), tools[0])
+    """``get_store`` if there, else a tool callable without arguments, else the first."""
+    return min(tools, key=lambda tool: (tool.name != "get_store", not free(tool)))
 
 
 def host(
-    url: str, merchant: Merchant, storage: MemoryStorage, seen: Seen, scenario: Callable[[Client], Awaitable[None]]
+    url: str,
+    merchant: Merchant,
+    storage: MemoryStorage,
+    seen: Seen,
+    scenario: Callable[[Client], Awaitable[None]],
+    auth_method: str = "client_secret_basic",
 ) -> None:
     """Connect the official client to ``url`` with OAuth, the merchant answering consent, and run ``scenario``."""
     answers: list[dict[str, str]] = []
@@ -76,7 +82,11 @@ def host(
 
     provider = OAuthClientProvider(
         server_url=url,
-        client_metadata=OAuthClientMetadata(client_name="Test host", redirect_uris=[REDIRECT]),  # type: ignore[list-item]
+        client_metadata=OAuthClientMetadata(
+            client_name="Test host",
+            redirect_uris=[REDIRECT],  # type: ignore[list-item]
+            token_endpoint_auth_method=auth_method,  # type: ignore[arg-type]
+        ),
         storage=storage,
         redirect_handler=redirect_handler,
         callback_handler=callback_handler,
@@ -98,7 +108,8 @@ def in_order(seen: Seen, expected: list[tuple[str, str, int]]) -> bool:
     return all(step in remaining for step in expected)
 
 
-def test_a_host_signs_in_through_consent_and_works_on_the_store_picked(server, sandbox):
+@pytest.mark.parametrize("auth_method", ["client_secret_basic", "none"])  # confidential, or public as Inspector
+def test_a_host_signs_in_through_consent_and_works_on_the_store_picked(server, sandbox, auth_method):
     url = server[1].url + "/mcp"
     merchant, storage, seen = Merchant(STORE_B), MemoryStorage(), []
     tool = pick(list(TOOLS))
@@ -108,8 +119,9 @@ def test_a_host_signs_in_through_consent_and_works_on_the_store_picked(server, s
         results["listed"] = {t.name for t in (await client.list_tools()).tools}
         results["call"] = await client.call_tool(tool.name, {})
 
-    host(url, merchant, storage, seen, scenario)
+    host(url, merchant, storage, seen, scenario, auth_method)
 
+    assert storage.client is not None and storage.client.token_endpoint_auth_method == auth_method
     assert in_order(
         seen,
         [
@@ -133,6 +145,8 @@ def test_a_host_signs_in_through_consent_and_works_on_the_store_picked(server, s
         assert not results["call"].is_error, results["call"].content
         assert sandbox.api_bearer_tokens
         assert {sandbox.tokens[t].store_id for t in sandbox.api_bearer_tokens} == {STORE_B}
+        if tool.name == "get_store":  # the data itself is the picked store's
+            assert results["call"].structured_content["data"]["id"] == STORE_B
     else:  # no tool of this project runs without arguments: a validation error, after authorization
         assert results["call"].is_error and not sandbox.api_bearer_tokens
 
@@ -163,6 +177,8 @@ def test_a_call_beyond_the_grant_steps_up_and_succeeds(server, sandbox):
     assert {first.scope, second.scope} <= set(sandbox.introspect(storage.tokens.access_token)["scope"].split())
     if free(second):
         assert not results["second"].is_error, results["second"].content
+    else:  # past authorization: refused for its missing arguments, not for its scope
+        assert results["second"].is_error and "insufficient_scope" not in str(results["second"].content)
 
 
 def test_a_revoked_token_is_refused_within_the_cache_ttl(server_factory, sandbox):

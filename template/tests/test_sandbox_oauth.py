@@ -7,13 +7,13 @@ import hashlib
 import secrets
 from collections.abc import Iterator
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import parse_qs, urlencode, urlsplit
 
 import httpx2 as httpx
 import pytest
 
 from tests.helpers import STORE_A, STORE_B
-from tests.merchant import Merchant
+from tests.merchant import ConsentForm, Merchant
 
 REDIRECT = "http://127.0.0.1:8765/callback"
 SCOPE = "read:store read:products"
@@ -116,9 +116,8 @@ def test_registration_answers_credentials_and_validates(http, sandbox):
     assert refused({"client_name": "x"}).json()["error_description"] == "redirect_uris is required"
     bad_uri = {"client_name": "x", "redirect_uris": ["http://evil.example/cb"]}
     assert error_of(refused(bad_uri), 400) == "invalid_redirect_uri"
-    assert (
-        error_of(refused({"client_name": "x", "redirect_uris": [REDIRECT], "scope": "admin"}), 400) == "invalid_scope"
-    )
+    unknown_scope = refused({"client_name": "x", "redirect_uris": [REDIRECT], "scope": "admin"})
+    assert error_of(unknown_scope, 400) == "invalid_request" and "admin" in unknown_scope.json()["error_description"]
     assert error_of(refused([1, 2]), 400) == "invalid_request"
 
 
@@ -144,6 +143,9 @@ def test_authorize_errors_stay_at_the_browser_until_the_client_checks_out(http, 
     ("params", "error"),
     [
         ({"code_challenge_method": "plain"}, "invalid_request"),
+        ({"code_challenge": ""}, "invalid_request"),
+        ({"code_challenge": "!" * 43}, "invalid_request"),
+        ({"scope": ""}, "invalid_request"),
         ({"response_type": "token"}, "unsupported_response_type"),
         ({"scope": "read:store admin:everything"}, "invalid_scope"),
         ({"resource": "http://mcp.example.com"}, "invalid_target"),
@@ -262,13 +264,19 @@ def test_refresh_tokens_rotate_and_a_reuse_revokes_the_family(http, sandbox, san
     assert introspect(http, sandbox_server, second["access_token"])["whatalo_store_id"] == STORE_B
     narrowed = refresh(http, sandbox.issuer, client, second["refresh_token"], scope="read:store").json()
     assert narrowed["scope"] == "read:store"
+    # The refresh token keeps what the merchant granted (RFC 6749 §6): the next refresh may ask for all
+    # of it again, never for more.
     wider = refresh(http, sandbox.issuer, client, narrowed["refresh_token"], scope="read:store write:products")
     assert error_of(wider, 400) == "invalid_scope"
+    again = refresh(http, sandbox.issuer, client, narrowed["refresh_token"], scope=SCOPE).json()
+    assert again["scope"] == " ".join(sorted(SCOPE.split()))
+    other = register(http, sandbox.issuer)
+    assert error_of(refresh(http, sandbox.issuer, other, again["refresh_token"]), 400) == "invalid_grant"
 
     assert error_of(refresh(http, sandbox.issuer, client, first["refresh_token"]), 400) == "invalid_grant"
-    for token in (second["access_token"], narrowed["access_token"]):
+    for token in (second["access_token"], narrowed["access_token"], again["access_token"]):
         assert introspect(http, sandbox_server, token) == {"active": False}
-    assert error_of(refresh(http, sandbox.issuer, client, narrowed["refresh_token"]), 400) == "invalid_grant"
+    assert error_of(refresh(http, sandbox.issuer, client, again["refresh_token"]), 400) == "invalid_grant"
 
 
 def revoke(http: httpx.Client, issuer: str, client: dict[str, Any], token: str) -> httpx.Response:
@@ -300,3 +308,52 @@ def test_introspection_needs_a_confidential_client(http, sandbox):
     form = {"token": "whatever", "client_id": client["client_id"]}
     assert error_of(http.post(f"{sandbox.issuer}/oauth/introspect", data=form), 401) == "invalid_client"
     assert error_of(http.post(f"{sandbox.issuer}/oauth/introspect", data={"token": "x"}), 401) == "invalid_client"
+
+
+def test_state_is_required_and_parameters_come_once(http, sandbox):
+    client = register(http, sandbox.issuer)
+    _, challenge = pkce()
+    back = Merchant(STORE_A).authorize(authorize_url(sandbox.issuer, client, challenge, state=""))
+    assert back["error"] == "invalid_request" and "state" in back["error_description"]
+    twice = authorize_url(sandbox.issuer, client, challenge) + "&scope=write:products"
+    back = Merchant(STORE_A).authorize(twice)
+    assert back["error"] == "invalid_request" and "scope" in back["error_description"]
+    form = {"grant_type": "refresh_token", "refresh_token": "x"}
+    repeated = http.post(
+        f"{sandbox.issuer}/oauth/token",
+        content=urlencode([*form.items(), ("grant_type", "authorization_code")]),
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+        auth=(client["client_id"], client["client_secret"]),
+    )
+    assert error_of(repeated, 400) == "invalid_request"
+
+
+def test_credentials_come_one_way_and_name_one_client(http, sandbox):
+    client = register(http, sandbox.issuer)
+    token_url = f"{sandbox.issuer}/oauth/token"
+    both = {"grant_type": "refresh_token", "refresh_token": "x", "client_secret": client["client_secret"]}
+    assert error_of(http.post(token_url, data=both, auth=(client["client_id"], client["client_secret"])), 400) == (
+        "invalid_request"
+    )
+    other = {"grant_type": "refresh_token", "refresh_token": "x", "client_id": "someone-else"}
+    assert error_of(http.post(token_url, data=other, auth=(client["client_id"], client["client_secret"])), 400) == (
+        "invalid_request"
+    )
+
+
+def test_a_consent_answers_once_and_grants_only_what_was_asked(http, sandbox, sandbox_server):
+    client = register(http, sandbox.issuer, client_name='<script>alert("x")</script> Shop')
+    verifier, challenge = pkce()
+    page = http.get(authorize_url(sandbox.issuer, client, challenge))
+    assert "<script>" not in page.text and "&lt;script&gt;" in page.text  # the client's name, escaped
+    assert "default-src 'none'" in page.headers["content-security-policy"]
+    consent = ConsentForm()
+    consent.feed(page.text)
+    answer = {**consent.hidden, "store": STORE_A, "decision": "approve", "scope": ["read:store", "write:orders"]}
+    first = http.post(f"{sandbox.issuer}/oauth/authorize", data=answer)
+    assert first.status_code == 302
+    code = parse_qs(urlsplit(first.headers["location"]).query)["code"][0]
+    tokens = redeem(http, sandbox.issuer, client, code, verifier).json()
+    assert tokens["scope"] == "read:store"  # write:orders was not asked for: not granted
+    again = http.post(f"{sandbox.issuer}/oauth/authorize", data=answer)
+    assert again.status_code == 400 and "location" not in again.headers  # a consent is answered once

@@ -2,7 +2,7 @@
 
 Keys are digests, never tokens. Values expire by themselves. The backend that
 implements :class:`Cache` is chosen at render time (``cache_backend.py``);
-:class:`MemoryCache` is the in-process one (and a shared backend's fallback when it is down).
+:class:`MemoryCache` is the in-process one (and the near cache in front of a shared backend).
 """
 
 from __future__ import annotations

@@ -33,6 +33,10 @@ app = typer.Typer(
 )
 
 DEV_TOKEN_LIFETIME = 12 * 3600
+REGISTRATIONS_PER_HOUR = 10  # Whatalo's limit on dynamic client registrations per IP address
+REGISTRATIONS = typer.Option(
+    help="Dynamic client registrations the sandbox accepts per address and hour (Whatalo: 10).", min=1
+)
 _debug = False
 
 # What each setting is for, shown by `check` under a problem with it.
@@ -243,7 +247,9 @@ def tools() -> None:
             typer.echo(f"  {tool.name:<22} {', '.join(flags)}")
 
 
-def _start_sandbox(host: str, port: int, option: str) -> tuple[SandboxState, BackgroundServer, str, str]:
+def _start_sandbox(
+    host: str, port: int, option: str, registrations_per_hour: int
+) -> tuple[SandboxState, BackgroundServer, str, str]:
     from .sandbox.app import create_sandbox_app
     from .sandbox.state import SandboxState
     from .serving import BackgroundServer
@@ -251,6 +257,7 @@ def _start_sandbox(host: str, port: int, option: str) -> tuple[SandboxState, Bac
     sock = _listen(host, port, option)
     with step(f"starting the Whatalo sandbox on {host}:{port}"):
         state = SandboxState()
+        state.registrations_per_hour = registrations_per_hour
         server = BackgroundServer(create_sandbox_app(state), sock=sock)
         state.issuer = state.api_url = server.url
         client_id, secret = state.register_confidential_client("sandbox-mcp-server")
@@ -280,16 +287,17 @@ def _wait_for_ctrl_c() -> None:
 @app.command()
 def sandbox(
     host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
-    port: Annotated[int, typer.Option(help="Port of the sandbox.")] = 9000,
+    port: Annotated[int, typer.Option(help="Port of the sandbox.", min=1, max=65535)] = 9000,
     resource_url: Annotated[str, typer.Option(help="The MCP server's MCP_RESOURCE_URL (audience of the tokens).")] = (
         "http://localhost:8000"
     ),
     scope: Annotated[
         list[str] | None, typer.Option(help="Scope of the printed tokens (repeat it); default: every scope.")
     ] = None,
+    registrations_per_hour: Annotated[int, REGISTRATIONS] = REGISTRATIONS_PER_HOUR,
 ) -> None:
     """Run the local Whatalo sandbox (authorization server + REST API) alone."""
-    state, server, client_id, secret = _start_sandbox(host, port, "--port")
+    state, server, client_id, secret = _start_sandbox(host, port, "--port", registrations_per_hour)
     try:
         typer.echo(f"\nWhatalo sandbox on {server.url}. Configure the MCP server with:\n")
         typer.echo(f"  WHATALO_ISSUER={state.issuer}\n  WHATALO_API_URL={state.api_url}")
@@ -310,8 +318,7 @@ def connect_instructions(mcp_url: str) -> str:
         "consent page in your browser, you pick a demo store and approve the permissions):\n"
         "  MCP Inspector:  npx @modelcontextprotocol/inspector\n"
         f"                  Transport Type 'Streamable HTTP', URL {mcp_url}, then Connect.\n"
-        "                  It runs the OAuth flow by itself (v1: 'Open Auth Settings' > 'Guided OAuth Flow'\n"
-        "                  walks through it step by step).\n"
+        "                  It runs the OAuth flow by itself (to grant more later: Clear OAuth State, Connect).\n"
         '  Claude Desktop: in claude_desktop_config.json, under "mcpServers":\n'
         f'                  "whatalo": {{"command": "npx", "args": ["-y", "mcp-remote", "{mcp_url}"]}}\n'
         "  Without sign-in, send a ready token below as 'Authorization: Bearer <token>', e.g.:\n"
@@ -323,15 +330,18 @@ def connect_instructions(mcp_url: str) -> str:
 
 @app.command()
 def dev(
-    port: Annotated[int, typer.Option(help="Port of the MCP server.")] = 8000,
-    sandbox_port: Annotated[int, typer.Option(help="Port of the Whatalo sandbox.")] = 9000,
+    port: Annotated[int, typer.Option(help="Port of the MCP server.", min=1, max=65535)] = 8000,
+    sandbox_port: Annotated[int, typer.Option(help="Port of the Whatalo sandbox.", min=1, max=65535)] = 9000,
+    registrations_per_hour: Annotated[int, REGISTRATIONS] = REGISTRATIONS_PER_HOUR,
 ) -> None:
     """Run the Whatalo sandbox and the MCP server wired to it, and print how to connect."""
     from .cache_backend import describe, dev_settings
 
     resource_url = f"http://localhost:{port}"
     sock = _listen("127.0.0.1", port, "--port")
-    state, server, client_id, secret = _start_sandbox("127.0.0.1", sandbox_port, "--sandbox-port")
+    state, server, client_id, secret = _start_sandbox(
+        "127.0.0.1", sandbox_port, "--sandbox-port", registrations_per_hour
+    )
     try:
         settings = _settings(
             whatalo_issuer=state.issuer,

@@ -83,7 +83,7 @@ async def discover(http: httpx.AsyncClient, issuer: str, within: float) -> ASMet
         raise DiscoveryError(
             f"issuer mismatch: WHATALO_ISSUER is {issuer!r} but the metadata says {document.get('issuer')!r}",
             "set WHATALO_ISSUER to exactly the issuer the authorization server names; "
-            "scheme, host, port and a trailing slash all count (RFC 8414 §3.3)",
+            "scheme, host and port all count (RFC 8414 §3.3)",
         )
     return ASMetadata(
         issuer=issuer,

@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import hashlib
+import logging
 import re
 import secrets
 import time
@@ -28,6 +29,8 @@ from .consent import consent_routes
 from .oauth import NO_STORE, SCOPES_SUPPORTED, OAuthError, authenticate, read_form
 from .registration import registration_route
 from .state import TOKEN_EXCHANGE, Client, Grant, SandboxState
+
+log = logging.getLogger(__name__)
 
 ACCESS_TOKEN_TYPE = "urn:ietf:params:oauth:token-type:access_token"
 VERIFIER = re.compile(r"[A-Za-z0-9\-._~]{43,128}")  # RFC 7636 §4.1
@@ -101,7 +104,9 @@ class TokenEndpoint:
             _allowed(client, grant_type)
             answer = await grant(client, form)
         except OAuthError as error:
-            return error.response()
+            return error.response(request)
+        if grant_type != TOKEN_EXCHANGE:  # the MCP server's exchanges are routine; sign-ins are news
+            log.info("token: %s for client %s, scope %s", grant_type, client.client_id, answer["scope"])
         return JSONResponse(answer, headers=NO_STORE)
 
     async def authorization_code(self, client: Client, form: dict[str, str]) -> dict[str, Any]:
@@ -141,7 +146,7 @@ class TokenEndpoint:
         _same_resource(form, granted.audience)
         refresh.rotated = True
         narrowed = Grant(granted.client_id, granted.store_id, granted.sub, requested, granted.audience)
-        return self.state.issue_tokens(narrowed, refresh.family, refresh=True)
+        return self.state.issue_tokens(narrowed, refresh.family, refresh=True, refresh_grant=granted)
 
     async def token_exchange(self, client: Client, form: dict[str, str]) -> dict[str, Any]:
         if not client.confidential:
@@ -187,7 +192,7 @@ def authserver_routes(state: SandboxState) -> list[Route]:
                 raise OAuthError(401, "invalid_client", "Client authentication failed")
             token = _required(form, "token")
         except OAuthError as error:
-            return error.response()
+            return error.response(request)
         return JSONResponse(state.introspect(token), headers=NO_STORE)
 
     async def revoke(request: Request) -> Response:
@@ -196,7 +201,7 @@ def authserver_routes(state: SandboxState) -> list[Route]:
             client = authenticate(state, request, form)
             token = _required(form, "token")
         except OAuthError as error:
-            return error.response()
+            return error.response(request)
         # Always 200, known or not (RFC 7009 §2.2); a client only ever revokes its own tokens.
         if state.owner(token) == client.client_id:
             state.revoke(token)

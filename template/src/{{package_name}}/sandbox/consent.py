@@ -11,6 +11,8 @@ a store signs in as that store's owner.
 
 from __future__ import annotations
 
+import logging
+import re
 import time
 from html import escape
 from urllib.parse import urlencode
@@ -23,6 +25,8 @@ from ..tools import SCOPES
 from .oauth import SCOPES_SUPPORTED, url_problem
 from .state import CONSENT_LIFETIME, Client, Consent, Grant, SandboxState
 
+log = logging.getLogger(__name__)
+CHALLENGE = re.compile(r"[A-Za-z0-9_-]{43}")  # base64url of a SHA-256 digest, no padding
 PAGE_HEADERS = {
     "Cache-Control": "no-store",
     "Content-Security-Policy": (
@@ -64,6 +68,7 @@ def page(title: str, body: str, status: int = 200) -> HTMLResponse:
 
 
 def error_page(message: str) -> HTMLResponse:
+    log.info("authorize refused at the browser: %s", message)
     return page(
         "Authorization error",
         f'<h1>This authorization request cannot be served</h1><p class="error">{escape(message)}</p>'
@@ -90,7 +95,7 @@ def check_request(state: SandboxState, client: Client, params: dict[str, str], r
             raise RedirectError("invalid_request", f"{name} is required")
     if params.get("code_challenge_method") != "S256":
         raise RedirectError("invalid_request", "code_challenge_method must be S256 (plain is not supported)")
-    if len(params["code_challenge"]) != 43:
+    if not CHALLENGE.fullmatch(params["code_challenge"]):
         raise RedirectError("invalid_request", "code_challenge must be a base64url SHA-256 digest (43 characters)")
     scopes = tuple(dict.fromkeys(params["scope"].split()))
     unknown = [scope for scope in scopes if scope not in SCOPES_SUPPORTED]
@@ -153,6 +158,7 @@ def consent_routes(state: SandboxState) -> list[Route]:
         try:
             consent = check_request(state, client, params, repeated)
         except RedirectError as error:
+            log.info("authorize refused: %s (%s), sent back to %s", error.error, error.description, client.client_id)
             answer = {"error": error.error, "error_description": error.description}
             if params.get("state"):
                 answer["state"] = params["state"]
@@ -165,10 +171,13 @@ def consent_routes(state: SandboxState) -> list[Route]:
         if consent is None:
             return error_page("This consent page has expired or was already answered; start the sign-in again.")
         if form.get("decision") != "approve":
+            log.info("consent declined for client %s", consent.client_id)
             return redirect(
                 consent.redirect_uri,
                 {"error": "access_denied", "error_description": "The merchant declined", "state": consent.state},
             )
+        if len(form.getlist("store")) > 1:
+            return error_page("One store per authorization: the form sent several.")
         store_id = str(form.get("store", ""))
         granted = frozenset(str(scope) for scope in form.getlist("scope")) & frozenset(consent.scopes)
         if store_id not in state.stores or not granted:
@@ -181,6 +190,7 @@ def consent_routes(state: SandboxState) -> list[Route]:
                 },
             )
         grant = Grant(consent.client_id, store_id, state.stores[store_id].owner_sub, granted, consent.audience)
+        log.info("consent: client %s, store %s, scope %s", consent.client_id, store_id, " ".join(sorted(granted)))
         return redirect(consent.redirect_uri, {"code": state.issue_code(consent, grant), "state": consent.state})
 
     return [

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import logging
 from urllib.parse import unquote, urlsplit
 
 from starlette.requests import Request
@@ -17,6 +18,7 @@ from starlette.responses import JSONResponse
 from ..settings import is_loopback
 from .state import Client, SandboxState
 
+log = logging.getLogger(__name__)
 SCOPES_SUPPORTED = [
     "read:store",
     "read:products",
@@ -44,7 +46,10 @@ class OAuthError(Exception):
         super().__init__(description)
         self.status, self.error, self.description, self.retry_after = status, error, description, retry_after
 
-    def response(self) -> JSONResponse:
+    def response(self, request: Request | None = None) -> JSONResponse:
+        """The answer; with the request, also one log line saying why (descriptions carry no secret)."""
+        if request is not None:
+            log.info("%s %s refused: %s (%s)", request.method, request.url.path, self.error, self.description)
         headers = dict(NO_STORE)
         if self.retry_after is not None:
             headers["Retry-After"] = str(self.retry_after)
@@ -82,6 +87,8 @@ def authenticate(state: SandboxState, request: Request, form: dict[str, str]) ->
             raise failed from None
         client_id, _, secret = decoded.partition(":")
         client_id, secret = unquote(client_id), unquote(secret)
+        if form.get("client_id", client_id) != client_id:
+            raise OAuthError(400, "invalid_request", "client_id in the body differs from the one in Basic")
     elif "client_secret" in form:
         client_id, secret = form.get("client_id", ""), form["client_secret"]
     else:

@@ -8,6 +8,7 @@ per IP address and hour, then ``429 rate_limit_exceeded`` with ``Retry-After``.
 from __future__ import annotations
 
 import json
+import logging
 import secrets
 import time
 from typing import Any
@@ -18,6 +19,8 @@ from starlette.routing import Route
 
 from .oauth import NO_STORE, SCOPES_SUPPORTED, OAuthError, url_problem
 from .state import TOKEN_EXCHANGE, Client, SandboxState
+
+log = logging.getLogger(__name__)
 
 AUTH_METHODS = ("client_secret_basic", "client_secret_post", "none")
 GRANT_TYPES = ("authorization_code", "refresh_token", TOKEN_EXCHANGE)
@@ -61,7 +64,7 @@ def client_from(body: dict[str, Any]) -> Client:
             raise OAuthError(400, "invalid_request", "scope must be a space-separated string")
         unknown = sorted(set(scope.split()) - set(SCOPES_SUPPORTED))
         if unknown:
-            raise OAuthError(400, "invalid_scope", f"unknown scope {' '.join(unknown)}")
+            raise OAuthError(400, "invalid_request", f"scope: unknown scope {' '.join(unknown)}")
     for field_name in URL_FIELDS:
         if field_name in body and (not isinstance(body[field_name], str) or url_problem(body[field_name])):
             raise OAuthError(400, "invalid_request", f"{field_name} must be an https URL")
@@ -99,8 +102,15 @@ def client_from(body: dict[str, Any]) -> Client:
 def registration_route(state: SandboxState) -> Route:
     async def register(request: Request) -> Response:
         try:
-            wait = state.registration_allowed(request.client.host if request.client else "unknown")
+            address = request.client.host if request.client else "unknown"
+            wait = state.registration_allowed(address)
             if wait is not None:
+                log.warning(
+                    "registration limit reached for %s (%d per hour, as at Whatalo; every local client shares "
+                    "127.0.0.1): restart the sandbox, or start it with --registrations-per-hour N",
+                    address,
+                    state.registrations_per_hour,
+                )
                 raise OAuthError(
                     429,
                     "rate_limit_exceeded",
@@ -117,7 +127,8 @@ def registration_route(state: SandboxState) -> Route:
                 raise OAuthError(400, "invalid_request", "the body must be a JSON object")
             client = state.register(client_from(body))
         except OAuthError as error:
-            return error.response()
+            return error.response(request)
+        log.info("registered client %s (%r), redirect URIs %s", client.client_id, client.name, client.redirect_uris)
         return JSONResponse(client.metadata, status_code=201, headers=NO_STORE)
 
     return Route("/oauth/register", register, methods=["POST"])

@@ -190,8 +190,14 @@ class SandboxState:
         self.codes[code] = Code(grant, consent.redirect_uri, consent.code_challenge, time.monotonic() + CODE_LIFETIME)
         return code
 
-    def issue_tokens(self, grant: Grant, family: str, *, refresh: bool) -> dict[str, Any]:
-        """The token endpoint's answer for ``grant``: an access token and, if allowed, a refresh token."""
+    def issue_tokens(
+        self, grant: Grant, family: str, *, refresh: bool, refresh_grant: Grant | None = None
+    ) -> dict[str, Any]:
+        """The token endpoint's answer: an access token for ``grant`` and, if allowed, a refresh token.
+
+        The refresh token carries ``refresh_grant`` (default ``grant``): a refresh that narrows the
+        access token's scope leaves the refresh token's scope as the merchant granted it (RFC 6749 §6).
+        """
         access = self.mint(
             grant.store_id, grant.scopes, grant.audience, sub=grant.sub, client_id=grant.client_id, family=family
         )
@@ -203,7 +209,9 @@ class SandboxState:
         }
         if refresh:
             token = secrets.token_urlsafe(32)
-            self.refresh_tokens[token] = RefreshToken(grant, family, time.time() + REFRESH_TOKEN_LIFETIME)
+            self.refresh_tokens[token] = RefreshToken(
+                refresh_grant or grant, family, time.time() + REFRESH_TOKEN_LIFETIME
+            )
             answer["refresh_token"] = token
         return answer
 
