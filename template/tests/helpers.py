@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import socket
+import subprocess
+import sys
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
 import httpx2 as httpx
+
+from tests.project import PACKAGE
 
 STORE_A = "str_8k2m4n6p"  # Café La Esquina (DOP)
 STORE_B = "str_3j5h7g9f"  # Andes Outdoor (COP)
@@ -99,3 +104,14 @@ def raw_request(url: str, headers: list[tuple[bytes, bytes]], body: bytes = b"")
         name, _, value = line.partition(":")
         parsed[name.strip().lower()] = value.strip()
     return int(status_line.split()[1]), parsed, content
+
+
+def run_cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    """The project's command line in a subprocess, with only PATH and ``env`` in its environment."""
+    return subprocess.run(
+        [sys.executable, "-m", PACKAGE, *args],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={"PATH": os.environ.get("PATH", ""), **(env or {})},
+    )

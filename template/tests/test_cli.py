@@ -15,7 +15,7 @@ from typing import IO, Any
 import httpx2 as httpx
 import pytest
 
-from tests.helpers import STORE_A, STORE_B
+from tests.helpers import STORE_A, STORE_B, run_cli
 from tests.project import CACHE_SETTINGS, PACKAGE, bind, cli
 
 
@@ -24,16 +24,6 @@ def free_port() -> int:
     port: int = sock.getsockname()[1]
     sock.close()
     return port
-
-
-def run_cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", PACKAGE, *args],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        env={"PATH": os.environ.get("PATH", ""), **(env or {})},
-    )
 
 
 class Running:

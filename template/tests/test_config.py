@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 
 import pytest
 
-from tests.project import CACHE_SETTINGS, COMMAND, DEFAULT_CACHE_URL, PACKAGE, ConfigError, load_settings
+from tests.helpers import run_cli
+from tests.project import CACHE_SETTINGS, COMMAND, DEFAULT_CACHE_URL, ConfigError, load_settings
 
 BASE = {"whatalo_client_id": "id", "whatalo_client_secret": "s3cr3t-value", **CACHE_SETTINGS}
 CACHE_ENV = {name.upper(): value for name, value in CACHE_SETTINGS.items()}
@@ -66,16 +65,6 @@ def test_config_errors_name_the_variable(overrides, variable, words):
 )
 def test_loopback_http_and_https_accepted(url):
     assert load_settings(**BASE, mcp_resource_url=url).mcp_resource_url == url
-
-
-def run_cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", PACKAGE, *args],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        env={"PATH": os.environ.get("PATH", ""), **(env or {})},
-    )
 
 
 def test_serve_without_configuration_is_one_line_no_traceback():
