@@ -17,8 +17,10 @@ ENV = {**os.environ, "UV_PYTHON_DOWNLOADS": "never", "UV_NO_PROGRESS": "1"}
 ENV.pop("VIRTUAL_ENV", None)
 
 
-def run(cmd: list[str], cwd: Path, timeout: int = 900, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(cmd, cwd=cwd, env=env or ENV, capture_output=True, text=True, timeout=timeout)
+def run(
+    cmd: list[str], cwd: Path, timeout: int = 900, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(cmd, check=False, cwd=cwd, env=env or ENV, capture_output=True, text=True, timeout=timeout)
 
 
 def seed() -> int:

@@ -86,7 +86,9 @@ def test_render(copie, checks_python, name, framework, cache):
     # Only the chosen scopes' modules and tests exist, and no code names an unchosen tool.
     modules = {p.stem for p in (package / "tools").glob("*.py")} - {"__init__", "base"}
     assert modules == {scope_module(s) for s in chosen}
-    assert {p.stem for p in (project / "tests" / "tools").glob("test_*.py")} == {f"test_{scope_module(s)}" for s in chosen}
+    assert {p.stem for p in (project / "tests" / "tools").glob("test_*.py")} == {
+        f"test_{scope_module(s)}" for s in chosen
+    }
     core = "\n".join(p.read_text() for p in package.glob("*.py")) + (package / "tools" / "__init__.py").read_text()
     for scope, tools in CONTRACT_TOOLS.items():
         if scope not in chosen:
@@ -130,7 +132,9 @@ def test_frameworks_differ_only_in_adapter_and_dependencies(copie):
     renders = {framework: render(copie, framework=framework, **answers) for framework in FRAMEWORKS}
 
     def files(root: Path) -> dict[str, str]:
-        return {str(p.relative_to(root)): p.read_text() for p in root.rglob("*") if p.is_file() and ".git" not in p.parts}
+        return {
+            str(p.relative_to(root)): p.read_text() for p in root.rglob("*") if p.is_file() and ".git" not in p.parts
+        }
 
     mcp, fastmcp = files(renders["mcp"]), files(renders["fastmcp"])
     assert set(mcp) == set(fastmcp)

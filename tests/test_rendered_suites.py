@@ -26,13 +26,17 @@ def redis_for(cache: str | None) -> Iterator[dict[str, str]]:
     process = subprocess.Popen(command, stdout=subprocess.DEVNULL)
     try:
         deadline = time.monotonic() + 10
-        while subprocess.run(["redis-cli", "-p", str(port), "ping"], capture_output=True).stdout.strip() != b"PONG":
+        while (
+            subprocess.run(["redis-cli", "-p", str(port), "ping"], check=False, capture_output=True).stdout.strip()
+            != b"PONG"
+        ):
             assert time.monotonic() < deadline, "redis-server did not start"
             time.sleep(0.05)
         yield {**ENV, "CACHE_URL": f"redis://127.0.0.1:{port}/0"}
     finally:
         process.terminate()
         process.wait(timeout=10)
+
 
 READ_ONLY = ["read:store", "read:products", "read:orders", "read:customers", "read:discounts"]
 VARIANTS = {
@@ -57,6 +61,8 @@ def test_rendered_suite_passes(copie, name):
         assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     # The benchmark runs (a smoke run; its figures are read by people, not asserted).
     with redis_for(VARIANTS[name].get("cache")) as env:
-        bench = run([UV, "run", "--no-sync", "python", "scripts/bench.py", "--quick"], cwd=project, timeout=300, env=env)
+        bench = run(
+            [UV, "run", "--no-sync", "python", "scripts/bench.py", "--quick"], cwd=project, timeout=300, env=env
+        )
     assert bench.returncode == 0, bench.stdout[-3000:] + bench.stderr[-3000:]
     assert "auth/floor" in bench.stdout and "1 introspection(s)" in bench.stdout

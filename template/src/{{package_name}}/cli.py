@@ -316,9 +316,8 @@ def connect_instructions(mcp_url: str) -> str:
     return (
         "\nConnect an MCP client (each signs in through the sandbox: it registers itself, opens the\n"
         "consent page in your browser, you pick a demo store and approve the permissions):\n"
-        "  MCP Inspector:  npx @modelcontextprotocol/inspector\n"
-        f"                  Transport Type 'Streamable HTTP', URL {mcp_url}, then Connect.\n"
-        "                  It runs the OAuth flow by itself (to grant more later: Clear OAuth State, Connect).\n"
+        f"  MCP Inspector:  npx @modelcontextprotocol/inspector --transport http --server-url {mcp_url}\n"
+        "                  (Node.js 22.19+), then flip the server card's switch to connect.\n"
         '  Claude Desktop: in claude_desktop_config.json, under "mcpServers":\n'
         f'                  "whatalo": {{"command": "npx", "args": ["-y", "mcp-remote", "{mcp_url}"]}}\n'
         "  Without sign-in, send a ready token below as 'Authorization: Bearer <token>', e.g.:\n"
