@@ -3,13 +3,12 @@
 
 from __future__ import annotations
 
-import filecmp
 import subprocess
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import ENV, ROOT, UV, run
+from tests.conftest import ENV, ROOT, UV, render, run
 
 COPIER = str(ROOT / ".venv" / "bin" / "copier")
 
@@ -33,18 +32,26 @@ def template_clone(tmp_path: Path) -> Path:
     clone = tmp_path / "template"
     git(tmp_path, "clone", "--quiet", str(ROOT), str(clone))
     status = git(ROOT, "status", "--porcelain")
-    if status.strip():  # test the working tree, as the other template tests do
-        for line in git(ROOT, "ls-files", "--modified", "--others", "--exclude-standard", "-z").split("\0"):
-            if line:
-                target = clone / line
+    if status.strip():  # test the working tree (staged or not), as the other template tests do
+        changed = git(ROOT, "diff", "HEAD", "--name-only", "-z") + git(
+            ROOT, "ls-files", "--others", "--exclude-standard", "-z"
+        )
+        for line in filter(None, changed.split("\0")):
+            source, target = ROOT / line, clone / line
+            if source.exists():
                 target.parent.mkdir(parents=True, exist_ok=True)
-                target.write_bytes((ROOT / line).read_bytes())
-        for line in git(ROOT, "ls-files", "--deleted", "-z").split("\0"):
-            if line:
-                (clone / line).unlink(missing_ok=True)
+                target.write_bytes(source.read_bytes())
+            else:
+                target.unlink(missing_ok=True)
         git(clone, "add", "-A")
         git(clone, "commit", "--quiet", "-m", "working tree")
     return clone
+
+
+def edit(path: Path, old: str, new: str) -> None:
+    text = path.read_text()
+    assert old in text, f"{old!r} is no longer in {path}: update this test"
+    path.write_text(text.replace(old, new))
 
 
 def copier(*args: str, cwd: Path) -> None:
@@ -74,16 +81,22 @@ def test_update_from_an_older_version_keeps_user_edits(tmp_path):
     git(project, "add", "-A")
     git(project, "commit", "--quiet", "-m", "our changes")
 
-    # The template's fix, released as a newer version.
-    log_module = template / "template" / "src" / "{{package_name}}" / "log.py"
-    log_module.write_text(log_module.read_text().replace('FORMAT = "%(asctime)s', 'FORMAT = "%(asctime)s [fixed]'))
+    # The template's fix, released as a newer version: in a file the user did not touch, and in the
+    # two template files the user edited (other lines), which Copier must merge with the user's edits.
+    sources = template / "template"
+    edit(sources / "src" / "{{package_name}}" / "log.py", 'FORMAT = "%(asctime)s', 'FORMAT = "%(asctime)s [fixed]')
+    edit(
+        sources / "src" / "{{package_name}}" / "settings.py.jinja", "checked once at start-up.", "checked at start-up."
+    )
+    edit(sources / "README.md.jinja", "## Commands\n", "## Commands (fixed)\n")
     git(template, "commit", "--quiet", "-am", "a fix in the log format")
     git(template, "tag", "v0.0.2")
 
     copier("update", "--defaults", "--trust", "--vcs-ref=v0.0.2", cwd=project)
 
-    assert "[fixed]" in (package / "log.py").read_text()  # the template's change arrived
-    assert (package / "tools" / "mine.py").exists()  # user edits kept
+    assert "[fixed]" in (package / "log.py").read_text()  # the template's changes arrived
+    assert "checked at start-up." in settings.read_text() and "## Commands (fixed)" in readme.read_text()
+    assert (package / "tools" / "mine.py").exists()  # user edits kept, beside the template's in one file
     assert "default=2.0, gt=0" in settings.read_text()
     assert "We run two replicas in eu-west." in readme.read_text()
     assert "_commit: v0.0.2" in (project / ".copier-answers.yml").read_text()
@@ -98,32 +111,32 @@ def test_update_from_an_older_version_keeps_user_edits(tmp_path):
     assert tests.returncode == 0, tests.stdout[-5000:]
 
 
-def test_render_is_reproducible_and_already_formatted(copie, checks_python):
-    first = copie.copy(extra_answers={"scopes": ["read:store", "write:orders"]})
-    second = copie.copy(extra_answers={"scopes": ["read:store", "write:orders"]})
-    assert first.exit_code == second.exit_code == 0
-    comparison = filecmp.dircmp(first.project_dir, second.project_dir)
+@pytest.mark.parametrize(
+    "answers",
+    [
+        {"scopes": ["read:store", "write:orders"]},
+        {"framework": "fastmcp", "cache": "redis"},
+    ],
+    ids=["mcp-memory", "fastmcp-redis"],
+)
+def test_render_is_reproducible_and_already_formatted(copie, checks_python, answers):
+    first, second = (Path(render(copie, **answers)) for _ in range(2))
 
-    def differing(cmp: filecmp.dircmp[str]) -> list[str]:
-        found = list(cmp.diff_files) + list(cmp.left_only) + list(cmp.right_only)
-        for sub in cmp.subdirs.values():
-            found += differing(sub)
-        return found
+    def contents(project: Path) -> dict[str, bytes]:
+        return {str(p.relative_to(project)): p.read_bytes() for p in sorted(project.rglob("*")) if p.is_file()}
+
+    def without_commit(text: bytes) -> bytes:
+        return b"\n".join(line for line in text.splitlines() if not line.startswith(b"_commit:"))
 
     # Byte-identical. Only `_commit` may differ, and only while the template has uncommitted changes
     # (Copier renders them from a temporary commit of its own, made anew, with a new hash, each time).
-    assert [path for path in differing(comparison) if path != ".copier-answers.yml"] == []
-
-    def answers(project: Path) -> list[str]:
-        return [
-            line
-            for line in (project / ".copier-answers.yml").read_text().splitlines()
-            if not line.startswith("_commit:")
-        ]
-
-    assert answers(Path(first.project_dir)) == answers(Path(second.project_dir))
+    one, two = contents(first), contents(second)
+    assert one.keys() == two.keys()
+    answers_file = ".copier-answers.yml"
+    assert [path for path in one if path != answers_file and one[path] != two[path]] == []
+    assert without_commit(one[answers_file]) == without_commit(two[answers_file])
     ruff = str(Path(checks_python).parent / "ruff")
-    formatted = run([ruff, "format", "--check", "."], cwd=first.project_dir)
+    formatted = run([ruff, "format", "--check", "."], cwd=first)
     assert formatted.returncode == 0, formatted.stdout  # formatting a fresh render changes nothing
 
 

@@ -2,9 +2,17 @@
 
 from __future__ import annotations
 
-import pytest
+from collections.abc import Callable
 
-from tests.helpers import challenge_params
+import pytest
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+
+from tests.conftest import RS_CLIENT_ID
+from tests.helpers import STORE_A, challenge_params
+from tests.project import SCOPES, BackgroundServer, SandboxState, bind, create_sandbox_app
 
 LIST = {"jsonrpc": "2.0", "id": 1, "method": "tools/list", "params": {}}
 
@@ -25,7 +33,6 @@ def assert_unavailable(response) -> None:
         (200, "[]"),
         (200, "{}"),
         (200, '{"active": "true"}'),  # INT-04: a string is not a boolean
-        (307, ""),  # F-06: redirects are not followed
     ],
 )
 def test_f03_f05_f06_bad_answers_are_503(mcp, mint, sandbox, status, body):
@@ -33,20 +40,94 @@ def test_f03_f05_f06_bad_answers_are_503(mcp, mint, sandbox, status, body):
     assert_unavailable(mcp.post(LIST, mint()))
 
 
-def test_cache_04_failures_are_not_cached(mcp, mint, sandbox):
-    token = mint()
-    sandbox.introspection_fault = (500, "{}")
-    assert_unavailable(mcp.post(LIST, token))
-    sandbox.introspection_fault = None
-    assert mcp.post(LIST, token).status_code == 200  # recovers at once
+@pytest.mark.parametrize("status", [302, 307, 308])
+def test_f06_redirects_are_not_followed(mcp, mint, sandbox, status):
+    """The redirect leads to an endpoint that would vouch for the token: following it would be a 200."""
+    followed: list[str] = []
+
+    async def vouch(request: Request) -> JSONResponse:
+        followed.append(request.method)
+        form = await request.form()
+        return JSONResponse(sandbox.introspect(str(form.get("token", ""))))
+
+    lure = Starlette(routes=[Route("/introspect", vouch, methods=["GET", "POST"])])
+    with BackgroundServer(lure) as target:
+        sandbox.introspection_fault = (status, "", {"Location": target.url + "/introspect"})
+        assert_unavailable(mcp.post(LIST, mint()))
+    assert followed == []
 
 
-def test_f02_slow_authorization_server(server_factory, mcp, mint, sandbox):
-    sandbox.introspection_delay = 3
+def set_secret(sandbox: SandboxState, secret: str) -> None:
+    sandbox.clients[RS_CLIENT_ID].secret = secret
+
+
+# name -> (make the authorization server fail, make it recover)
+FAULTS: dict[str, tuple[Callable[[SandboxState], None], Callable[[SandboxState], None]]] = {
+    "5xx": (
+        lambda s: setattr(s, "introspection_fault", (500, "{}")),
+        lambda s: setattr(s, "introspection_fault", None),
+    ),
+    "429": (
+        lambda s: setattr(s, "introspection_fault", (429, "{}")),
+        lambda s: setattr(s, "introspection_fault", None),
+    ),
+    "garbage": (
+        lambda s: setattr(s, "introspection_fault", (200, "<html>")),
+        lambda s: setattr(s, "introspection_fault", None),
+    ),
+    "active not a boolean": (
+        lambda s: setattr(s, "introspection_fault", (200, '{"active": 1}')),
+        lambda s: setattr(s, "introspection_fault", None),
+    ),
+    "slow": (lambda s: setattr(s, "introspection_delay", 3.0), lambda s: setattr(s, "introspection_delay", 0.0)),
+}
+
+
+@pytest.mark.parametrize("fault", FAULTS)
+def test_cache_04_failures_are_not_cached_and_recovery_is_at_once(server_factory, mcp, mint, sandbox, fault):
+    fail, recover = FAULTS[fault]
     with server_factory(introspection_timeout=0.5) as (settings, server):
         mcp.url = server.url + "/mcp"
         token = mint(audience=settings.mcp_resource_url)
+        fail(sandbox)
         assert_unavailable(mcp.post(LIST, token))
+        recover(sandbox)
+        before = sandbox.counters.introspections
+        assert mcp.post(LIST, token).status_code == 200  # the same token, at once
+        assert sandbox.counters.introspections == before + 1  # asked again: the failure was not cached
+
+
+def test_f04_rs_credentials_refused_then_restored(mcp, mint, sandbox, sandbox_server):
+    token = mint()
+    set_secret(sandbox, "rotated-at-whatalo")
+    try:
+        assert_unavailable(mcp.post(LIST, token))
+    finally:
+        set_secret(sandbox, sandbox_server[2])
+    assert mcp.post(LIST, token).status_code == 200
+
+
+def test_f01_down_after_discovery_then_back(server_factory, mcp, secrets_seen, sandbox_server):
+    """A Whatalo of its own, stopped and restarted on its port while the server runs."""
+    state = SandboxState()
+    sock = bind()
+    port = sock.getsockname()[1]
+    whatalo = BackgroundServer(create_sandbox_app(state), sock=sock).start()
+    state.issuer = state.api_url = whatalo.url
+    state.register_confidential_client(RS_CLIENT_ID, sandbox_server[2])
+    try:
+        with server_factory(whatalo_issuer=whatalo.url, whatalo_api_url=whatalo.url) as (settings, server):
+            mcp.url = server.url + "/mcp"
+            cached, fresh = (state.mint(STORE_A, list(SCOPES), settings.mcp_resource_url) for _ in range(2))
+            secrets_seen.update((cached, fresh))
+            assert mcp.post(LIST, cached).status_code == 200
+            whatalo.stop()
+            assert_unavailable(mcp.post(LIST, fresh))
+            assert mcp.post(LIST, cached).status_code == 200  # an answer cached before the outage still serves
+            whatalo = BackgroundServer(create_sandbox_app(state), port=port).start()
+            assert mcp.post(LIST, fresh).status_code == 200  # back at once
+    finally:
+        whatalo.stop()
 
 
 def test_f04_rs_credentials_refused_is_503_not_401(server_factory, mcp, mint, sandbox):

@@ -112,6 +112,8 @@ def test_dev_serves_prints_how_to_connect_and_stops_cleanly_on_ctrl_c(cache_sett
         code, output, stderr = running.stop()
     assert code in (0, 130), (code, stderr)
     assert "Traceback" not in stderr and "sandbox stopped" in output, stderr
+    # LOG-01 in the real log sink: the server's log (stderr) has the call, never the token it carried.
+    assert "POST /mcp allowed" in stderr and token not in stderr, stderr
     bind("127.0.0.1", port).close()  # both ports are free again
     bind("127.0.0.1", sandbox_port).close()
 

@@ -183,8 +183,10 @@ def authserver_routes(state: SandboxState) -> list[Route]:
         if state.introspection_delay:
             await asyncio.sleep(state.introspection_delay)
         if state.introspection_fault is not None:
-            status, body = state.introspection_fault
-            return Response(body, status_code=status, media_type="application/json")
+            status, body, *headers = state.introspection_fault
+            return Response(
+                body, status_code=status, headers=headers[0] if headers else None, media_type="application/json"
+            )
         try:
             form = await read_form(request)
             client = authenticate(state, request, form)

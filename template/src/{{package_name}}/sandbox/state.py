@@ -134,7 +134,8 @@ class SandboxState:
         self.api_bearer_tokens: list[str] = []
         # Test hooks.
         self.introspection_delay: float = 0.0
-        self.introspection_fault: tuple[int, str] | None = None
+        # (status, body) or (status, body, headers): the introspection endpoint's answer instead.
+        self.introspection_fault: tuple[int, str] | tuple[int, str, dict[str, str]] | None = None
         self.api_faults: list[ApiFault] = []
 
     # -- clients ---------------------------------------------------------------
