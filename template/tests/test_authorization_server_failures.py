@@ -33,6 +33,7 @@ def assert_unavailable(response) -> None:
         (200, "[]"),
         (200, "{}"),
         (200, '{"active": "true"}'),  # INT-04: a string is not a boolean
+        (200, '{"active": true, "padding": "' + "x" * 70_000 + '"}'),  # over 64 KiB: read no further
     ],
 )
 def test_f03_f05_f06_bad_answers_are_503(mcp, mint, sandbox, status, body):

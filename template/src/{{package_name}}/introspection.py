@@ -9,6 +9,7 @@ authorization server cannot decide, which the caller turns into a 503.
 from __future__ import annotations
 
 import base64
+import json
 import logging
 import time
 from collections.abc import Callable
@@ -29,6 +30,16 @@ log = logging.getLogger(__name__)
 CLOCK_LEEWAY = 30  # seconds of tolerated clock skew on exp and nbf
 MAX_ANSWER_BYTES = 64 * 1024
 ACCESS_TOKEN_TYPES = frozenset({"bearer", "access_token", "urn:ietf:params:oauth:token-type:access_token"})
+
+
+async def read_at_most(response: httpx.Response, limit: int) -> bytes | None:
+    """The body of a streamed ``response``, or None as soon as it passes ``limit`` bytes."""
+    body = bytearray()
+    async for chunk in response.aiter_bytes():
+        body += chunk
+        if len(body) > limit:
+            return None
+    return bytes(body)
 
 
 class InvalidToken(Exception):
@@ -130,10 +141,15 @@ class Introspector:
         form.update(token=token, token_type_hint="access_token")
         try:
             with anyio.fail_after(self._settings.introspection_timeout):
-                response = await self._http.post(metadata.introspection_endpoint, data=form, headers=headers)
+                request = self._http.build_request("POST", metadata.introspection_endpoint, data=form, headers=headers)
+                response = await self._http.send(request, stream=True)
+                try:
+                    body = await read_at_most(response, MAX_ANSWER_BYTES)
+                finally:
+                    await response.aclose()
         except (httpx.HTTPError, TimeoutError) as exc:
             raise AuthServerUnavailable(f"introspection failed: {type(exc).__name__}") from None
-        answer = self._answer(response)
+        answer = self._answer(response, body)
         if answer.get("active") is not True:
             raise InvalidToken("the token is not active")
         principal = self._check(answer, key)
@@ -141,7 +157,7 @@ class Introspector:
         await self._cache.set(key, principal.to_bytes(), ttl)
         return principal
 
-    def _answer(self, response: httpx.Response) -> dict[str, Any]:
+    def _answer(self, response: httpx.Response, body: bytes | None) -> dict[str, Any]:
         status = response.status_code
         if status in (400, 401, 403):
             log.error(
@@ -152,12 +168,12 @@ class Introspector:
             raise AuthServerUnavailable(f"introspection refused this server's credentials (HTTP {status})")
         if status != 200:
             raise AuthServerUnavailable(f"introspection answered HTTP {status}")
-        if len(response.content) > MAX_ANSWER_BYTES:
+        if body is None:
             raise AuthServerUnavailable("introspection answer too large")
         if "json" not in response.headers.get("content-type", ""):
             raise AuthServerUnavailable("introspection answer is not JSON")
         try:
-            answer = response.json()
+            answer = json.loads(body)
         except ValueError:
             raise AuthServerUnavailable("introspection answer is not valid JSON") from None
         if not isinstance(answer, dict) or not isinstance(answer.get("active"), bool):
