@@ -1,14 +1,15 @@
 """The README's promise, as a newcomer follows it: from `dev` to a tool call in MCP Inspector.
 
-Renders the default project, runs its `dev`, starts MCP Inspector (the web UI, pinned in
-tests/inspector/package.json with the Node.js it needs) with the command the README gives, and
-clicks through the README's steps in headless Chromium (tests/inspector/inspector_flow.mjs): the
+Renders the default project, checks that its README names the Inspector version pinned in
+tests/inspector/package.json, runs its `dev`, starts that Inspector (with the Node.js it needs)
+with the README's arguments, and clicks through the README's steps in headless Chromium (tests/inspector/inspector_flow.mjs): the
 sign-in through the sandbox's consent page, `get_store` on the store picked, and the step-up of a
 permission left unticked. Needs npm and Chromium (`.ci/run` installs them).
 """
 
 from __future__ import annotations
 
+import json
 import os
 import secrets
 import shutil
@@ -50,7 +51,12 @@ def test_readme_steps_reach_a_tool_call_in_mcp_inspector(copie_session: Any, tmp
     }
     inspector_url = f"http://127.0.0.1:{env['CLIENT_PORT']}/?MCP_INSPECTOR_API_TOKEN={env['MCP_INSPECTOR_API_TOKEN']}"
 
-    with running_dev(synced_project(copie_session)) as mcp_url:
+    project = synced_project(copie_session)
+    version = json.loads((client_dir / "package.json").read_text())["dependencies"]["@modelcontextprotocol/inspector"]
+    readme_command = f"npx @modelcontextprotocol/inspector@{version} --transport http --server-url"
+    assert readme_command in (project / "README.md").read_text(), "the README names another Inspector"
+
+    with running_dev(project) as mcp_url:
         log = (tmp_path / "inspector.log").open("w")
         inspector = subprocess.Popen(
             ["npx", "mcp-inspector", "--transport", "http", "--server-url", mcp_url],

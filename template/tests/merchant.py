@@ -17,6 +17,7 @@ class ConsentForm(HTMLParser):
         self.action = ""
         self.hidden: dict[str, str] = {}
         self.stores: list[str] = []
+        self.checked_store: str | None = None  # the store the page pre-selects
         self.scopes: list[str] = []
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
@@ -27,6 +28,8 @@ class ConsentForm(HTMLParser):
             self.hidden[attributes["name"]] = attributes.get("value", "")
         elif tag == "input" and attributes.get("name") == "store":
             self.stores.append(attributes["value"])
+            if "checked" in attributes:
+                self.checked_store = attributes["value"]
         elif tag == "input" and attributes.get("name") == "scope":
             self.scopes.append(attributes["value"])
 
@@ -35,7 +38,7 @@ class ConsentForm(HTMLParser):
 class Merchant:
     """``merchant.authorize(url)``: the query parameters the browser would bring back to the client."""
 
-    store: str
+    store: str | None  # None: keep the store the page pre-selects
     scopes: set[str] | None = None  # None: approve every permission asked for
     decision: str = "approve"
     pages: list[ConsentForm] = field(default_factory=list)  # every consent page seen, in order
@@ -50,7 +53,8 @@ class Merchant:
             form.feed(shown.text)
             self.pages.append(form)
             granted = form.scopes if self.scopes is None else [s for s in form.scopes if s in self.scopes]
-            answer: dict[str, str | list[str]] = {**form.hidden, "store": self.store, "decision": self.decision}
+            store = self.store or form.checked_store or ""
+            answer: dict[str, str | list[str]] = {**form.hidden, "store": store, "decision": self.decision}
             answer["scope"] = granted
             return self._back(browser.post(urljoin(url, form.action), data=answer))
 

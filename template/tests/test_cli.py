@@ -88,7 +88,7 @@ def test_dev_serves_prints_how_to_connect_and_stops_cleanly_on_ctrl_c(cache_sett
     try:
         printed = running.wait_for("Ctrl-C stops both")
         mcp_url = f"http://localhost:{port}/mcp"
-        inspector = f"npx @modelcontextprotocol/inspector --transport http --server-url {mcp_url}"
+        inspector = f"npx @modelcontextprotocol/inspector@2.12.0 --transport http --server-url {mcp_url}"
         for text in (mcp_url, inspector, "mcp-remote", "Claude Desktop", STORE_A, STORE_B):
             assert text in printed
         token = printed.split(f"({STORE_A}):\n", 1)[1].split()[0]

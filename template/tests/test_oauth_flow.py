@@ -164,7 +164,9 @@ def test_a_call_beyond_the_grant_steps_up_and_succeeds(server, sandbox):
         granted = storage.tokens.scope if storage.tokens else None
         results["granted"] = set((granted or "").split())
         merchant.scopes = None  # this time the merchant approves everything asked
+        merchant.store = None  # and keeps the store the consent page pre-selects
         results["second"] = await client.call_tool(second.name, {})
+        results["store"] = sandbox.introspect(storage.tokens.access_token if storage.tokens else "")
 
     host(url, merchant, storage, seen, scenario)
 
@@ -173,6 +175,9 @@ def test_a_call_beyond_the_grant_steps_up_and_succeeds(server, sandbox):
     assert ("POST", "/mcp", 403) in steps, steps
     assert len(merchant.pages) == 2
     assert {first.scope, second.scope} <= set(merchant.pages[1].scopes)
+    assert merchant.pages[0].checked_store is None  # a first sign-in: the merchant must pick a store
+    assert merchant.pages[1].checked_store == STORE_B  # the step-up widens the same store's grant
+    assert results["store"]["whatalo_store_id"] == STORE_B
     assert storage.tokens is not None
     assert {first.scope, second.scope} <= set(sandbox.introspect(storage.tokens.access_token)["scope"].split())
     if free(second):

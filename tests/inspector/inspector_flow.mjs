@@ -7,7 +7,8 @@
 // flip the server card's switch -> OAuth (401, metadata, DCR) -> the sandbox's consent page: pick
 // <store-name>, untick read:customers, Approve -> Connected -> Tools > get_store > Execute Tool
 // shows the store -> list_customers gets 403 insufficient_scope -> "Additional permissions
-// required" > Authorize -> consent with read:customers ticked -> Approve -> list_customers answers.
+// required" > Authorize -> consent with the same store pre-selected and read:customers ticked ->
+// Approve -> list_customers answers -> get_store still shows <store-name>.
 // Prints one line per step; exits 1 at the first failure, with a screenshot of it in <screenshots-dir>.
 import fs from 'node:fs';
 import { chromium } from 'playwright-core';
@@ -53,13 +54,15 @@ async function step(name, action) {
   }
 }
 
-async function consent({ untick = [], expectTicked = [] }) {
+async function consent({ untick = [], expectTicked = [], pickStore = true }) {
   await page.waitForURL(sandboxAuthorize, { timeout: 30000 });
   await page.getByRole('button', { name: 'Approve' }).waitFor();
   for (const scope of expectTicked) {
     if (!(await page.getByLabel(new RegExp(scope)).isChecked())) throw new Error(`${scope} is not ticked`);
   }
-  await page.getByLabel(new RegExp(store)).check();
+  const storeRadio = page.getByLabel(new RegExp(store));
+  if (pickStore) await storeRadio.check();
+  else if (!(await storeRadio.isChecked())) throw new Error(`${store} is not pre-selected`);
   for (const scope of untick) await page.getByLabel(new RegExp(scope)).uncheck();
   await page.getByRole('button', { name: 'Approve' }).click();
   await page.waitForURL((url) => url.origin === inspectorOrigin, { timeout: 30000 });
@@ -88,12 +91,17 @@ await step('list_customers without read:customers: Additional permissions requir
   await executeTool('list_customers');
   await page.getByRole('dialog').filter({ hasText: 'Additional permissions required' }).waitFor();
 });
-await step('Authorize: consent with read:customers ticked, Approve, Execute Tool answers', async () => {
+await step('Authorize: consent with the same store and read:customers ticked, Approve, Execute Tool answers', async () => {
   const dialog = page.getByRole('dialog').filter({ hasText: 'Additional permissions required' });
   await dialog.getByRole('button', { name: 'Authorize' }).click();
-  await consent({ expectTicked: ['read:customers'] });
+  await consent({ expectTicked: ['read:customers'], pickStore: false });
   await executeTool('list_customers');
   await page.getByText('"orders_count"').first().waitFor();
+});
+await step('get_store after the step-up: still the store picked', async () => {
+  await executeTool('get_store');
+  await page.getByText('"orders_count"').first().waitFor({ state: 'detached' });
+  await page.getByText(`"name": "${store}"`).first().waitFor();
 });
 
 await browser.close();

@@ -316,7 +316,7 @@ def connect_instructions(mcp_url: str) -> str:
     return (
         "\nConnect an MCP client (each signs in through the sandbox: it registers itself, opens the\n"
         "consent page in your browser, you pick a demo store and approve the permissions):\n"
-        f"  MCP Inspector:  npx @modelcontextprotocol/inspector --transport http --server-url {mcp_url}\n"
+        f"  MCP Inspector:  npx @modelcontextprotocol/inspector@2.12.0 --transport http --server-url {mcp_url}\n"
         "                  (Node.js 22.19+), then flip the server card's switch to connect.\n"
         '  Claude Desktop: in claude_desktop_config.json, under "mcpServers":\n'
         f'                  "whatalo": {{"command": "npx", "args": ["-y", "mcp-remote", "{mcp_url}"]}}\n'

@@ -120,10 +120,12 @@ def check_request(state: SandboxState, client: Client, params: dict[str, str], r
 
 
 def consent_page(state: SandboxState, client: Client, consent: Consent, consent_id: str) -> HTMLResponse:
+    current = state.last_store.get(client.client_id)
     stores = "".join(
-        f'<label><input type="radio" name="store" value="{escape(store_id)}"{" checked" if i == 0 else ""}> '
+        f'<label><input type="radio" name="store" value="{escape(store_id)}" required'
+        f"{' checked' if store_id == current else ''}> "
         f"{escape(data.store['name'])} <span class=muted>({escape(store_id)})</span></label>"
-        for i, (store_id, data) in enumerate(state.stores.items())
+        for store_id, data in state.stores.items()
     )
     scopes = "".join(
         f'<label><input type="checkbox" name="scope" value="{escape(scope)}" checked> <code>{escape(scope)}</code> '
@@ -190,6 +192,7 @@ def consent_routes(state: SandboxState) -> list[Route]:
                 },
             )
         grant = Grant(consent.client_id, store_id, state.stores[store_id].owner_sub, granted, consent.audience)
+        state.last_store[consent.client_id] = store_id
         log.info("consent: client %s, store %s, scope %s", consent.client_id, store_id, " ".join(sorted(granted)))
         return redirect(consent.redirect_uri, {"code": state.issue_code(consent, grant), "state": consent.state})
 

@@ -127,6 +127,9 @@ class SandboxState:
         self.refresh_tokens: dict[str, RefreshToken] = {}
         self.revoked_families: set[str] = set()
         self.registrations: dict[str, deque[float]] = {}
+        # client_id -> the store of its latest consent, pre-selected on its next consent page (a
+        # step-up widens the grant of the same store unless the merchant picks another).
+        self.last_store: dict[str, str] = {}
         self.registrations_per_hour = REGISTRATIONS_PER_HOUR
         self.counters = Counters()
         # Bearer tokens the REST API received, so tests can prove that the MCP
