@@ -22,8 +22,8 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import ROOT, run
-from tests.dev_server import free_port, running_dev, stop, synced_project
+from tests.conftest import ROOT, free_port, run
+from tests.dev_server import running_dev, stop, synced_project
 
 STORE = "Andes Outdoor"  # the sandbox's second demo store, so a default store cannot pass by chance
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import socket
 import subprocess
 import time
 from collections.abc import Iterator
@@ -11,7 +10,7 @@ from contextlib import contextmanager
 
 import pytest
 
-from tests.conftest import ENV, UV, render, run
+from tests.conftest import ENV, UV, free_port, render, run
 
 
 @contextmanager
@@ -20,9 +19,7 @@ def redis_for(cache: str | None) -> Iterator[dict[str, str]]:
     if cache != "redis":
         yield ENV
         return
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
+    port = free_port()
     command = ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"]
     process = subprocess.Popen(command, stdout=subprocess.DEVNULL)
     try:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import pytest
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -62,37 +60,25 @@ def set_secret(sandbox: SandboxState, secret: str) -> None:
     sandbox.clients[RS_CLIENT_ID].secret = secret
 
 
-# name -> (make the authorization server fail, make it recover)
-FAULTS: dict[str, tuple[Callable[[SandboxState], None], Callable[[SandboxState], None]]] = {
-    "5xx": (
-        lambda s: setattr(s, "introspection_fault", (500, "{}")),
-        lambda s: setattr(s, "introspection_fault", None),
-    ),
-    "429": (
-        lambda s: setattr(s, "introspection_fault", (429, "{}")),
-        lambda s: setattr(s, "introspection_fault", None),
-    ),
-    "garbage": (
-        lambda s: setattr(s, "introspection_fault", (200, "<html>")),
-        lambda s: setattr(s, "introspection_fault", None),
-    ),
-    "active not a boolean": (
-        lambda s: setattr(s, "introspection_fault", (200, '{"active": 1}')),
-        lambda s: setattr(s, "introspection_fault", None),
-    ),
-    "slow": (lambda s: setattr(s, "introspection_delay", 3.0), lambda s: setattr(s, "introspection_delay", 0.0)),
+# name -> (the sandbox's test hook, its failing value, its healthy value)
+FAULTS: dict[str, tuple[str, object, object]] = {
+    "5xx": ("introspection_fault", (500, "{}"), None),
+    "429": ("introspection_fault", (429, "{}"), None),
+    "garbage": ("introspection_fault", (200, "<html>"), None),
+    "active not a boolean": ("introspection_fault", (200, '{"active": 1}'), None),
+    "slow": ("introspection_delay", 3.0, 0.0),
 }
 
 
 @pytest.mark.parametrize("fault", FAULTS)
 def test_cache_04_failures_are_not_cached_and_recovery_is_at_once(server_factory, mcp, mint, sandbox, fault):
-    fail, recover = FAULTS[fault]
+    hook, failing, healthy = FAULTS[fault]
     with server_factory(introspection_timeout=0.5) as (settings, server):
         mcp.url = server.url + "/mcp"
         token = mint(audience=settings.mcp_resource_url)
-        fail(sandbox)
+        setattr(sandbox, hook, failing)
         assert_unavailable(mcp.post(LIST, token))
-        recover(sandbox)
+        setattr(sandbox, hook, healthy)
         before = sandbox.counters.introspections
         assert mcp.post(LIST, token).status_code == 200  # the same token, at once
         assert sandbox.counters.introspections == before + 1  # asked again: the failure was not cached

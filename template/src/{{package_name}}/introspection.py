@@ -141,12 +141,9 @@ class Introspector:
         form.update(token=token, token_type_hint="access_token")
         try:
             with anyio.fail_after(self._settings.introspection_timeout):
-                request = self._http.build_request("POST", metadata.introspection_endpoint, data=form, headers=headers)
-                response = await self._http.send(request, stream=True)
-                try:
+                url = metadata.introspection_endpoint
+                async with self._http.stream("POST", url, data=form, headers=headers) as response:
                     body = await read_at_most(response, MAX_ANSWER_BYTES)
-                finally:
-                    await response.aclose()
         except (httpx.HTTPError, TimeoutError) as exc:
             raise AuthServerUnavailable(f"introspection failed: {type(exc).__name__}") from None
         answer = self._answer(response, body)
