@@ -102,7 +102,6 @@ def create_app(
         verifier=verifier or components.introspector,
         api=components.api,
         tool_scopes={tool.name: frozenset({tool.scope}) for tool in tools},
-        tool_arguments={tool.name: tool.arguments for tool in tools},
         scopes_supported=list(SCOPES),
         metadata_url=metadata_url(settings.mcp_resource_url),
         resource_url=settings.mcp_resource_url,

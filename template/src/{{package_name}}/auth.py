@@ -3,11 +3,13 @@
 Every request to the MCP endpoint is authenticated (POST, GET and DELETE alike;
 a session id is never a credential). A ``tools/call`` whose tool needs a scope
 the token lacks is answered 403 ``insufficient_scope`` before the tool runs.
+
+The gate answers in HTTP only (400, 401, 403, 405, 413, 503). Everything inside the MCP protocol
+(results, tool errors, JSON-RPC errors) comes from the framework, shaped for the request's era.
 """
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Mapping
 from typing import Any, Protocol
@@ -16,9 +18,10 @@ from urllib.parse import urlsplit
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from . import challenges
+from . import challenges, policy
 from .bearer import BearerError, Problem, bearer_token
-from .calls import MalformedBody, tool_calls, unknown_arguments_result
+from .calls import MalformedBody, tool_names
+from .eras import PROTOCOL_VERSION_HEADER, is_modern
 from .introspection import AuthServerUnavailable, InvalidToken
 from .principal import Principal, fingerprint, token_digest
 from .settings import is_loopback
@@ -44,7 +47,6 @@ class AuthMiddleware:
         verifier: TokenVerifier,
         api: WhataloAPI,
         tool_scopes: Mapping[str, frozenset[str]],
-        tool_arguments: Mapping[str, list[str]],
         scopes_supported: list[str],
         metadata_url: str,
         resource_url: str,
@@ -54,7 +56,6 @@ class AuthMiddleware:
         self.verifier = verifier
         self.api = api
         self.tool_scopes = tool_scopes
-        self.tool_arguments = tool_arguments
         self.scopes_supported = scopes_supported
         self.metadata_url = metadata_url
         parts = urlsplit(resource_url)
@@ -91,7 +92,12 @@ class AuthMiddleware:
             return
         if scope["method"] == "POST":
             body = await _read_body(receive)
-            refusal = challenges.too_large() if body is None else self._refuse_calls(body, principal, digest)
+            refusal: Response | None
+            if body is None:
+                refusal = challenges.too_large()
+            else:
+                version = next((v.decode("latin-1") for k, v in headers if k == PROTOCOL_VERSION_HEADER), None)
+                refusal = self._refuse_calls(body, principal, digest, modern=is_modern(version))
             if refusal is not None:
                 await refusal(scope, receive, send)
                 return
@@ -108,28 +114,19 @@ class AuthMiddleware:
             log.info("%s %s allowed sub=%s client=%s", method, path, principal.sub, principal.client_id)
             await self.app(scope, receive, send)
 
-    def _refuse_calls(self, body: bytes, principal: Principal, digest: str) -> Response | None:
-        """The answer to tool calls that may not run: a scope the token lacks (403), or an argument
-        the tool does not take (a tool error, given here so that every framework answers alike)."""
+    def _refuse_calls(self, body: bytes, principal: Principal, digest: str, *, modern: bool) -> Response | None:
+        """The 403 for tool calls that need a scope the token lacks; 400 for a body no parser can read."""
         try:
-            calls, batch = tool_calls(body)
+            names = tool_names(body)
         except MalformedBody as exc:
-            return challenges.parse_error(str(exc))
-        needed = frozenset().union(*(self.tool_scopes.get(call.name, frozenset()) for call in calls))
-        missing = needed - principal.scopes
-        if missing:
-            log.info(
-                "token %s of store %s lacks %s", fingerprint(digest), principal.store_id, " ".join(sorted(missing))
-            )
-            return challenges.insufficient_scope(self.metadata_url, needed)
-        if len(calls) == 1 and not batch and calls[0].name in self.tool_arguments:
-            call, accepted = calls[0], self.tool_arguments[calls[0].name]
-            unknown = sorted(set(call.arguments) - set(accepted))
-            if unknown:
-                return Response(
-                    json.dumps(unknown_arguments_result(call, unknown, accepted)), media_type="application/json"
-                )
-        return None
+            return challenges.malformed_body(str(exc))
+        needed = frozenset().union(*(self.tool_scopes.get(name, frozenset()) for name in names))
+        missing = policy.missing(principal.scopes, needed)
+        if not missing:
+            return None
+        log.info("token %s of store %s lacks %s", fingerprint(digest), principal.store_id, " ".join(sorted(missing)))
+        scopes = policy.challenge_scopes(principal.scopes, needed, modern=modern)
+        return challenges.insufficient_scope(self.metadata_url, needed=needed, scopes=scopes)
 
     def _refuse_credentials(self, exc: BearerError) -> Any:
         if exc.problem is Problem.MISSING:

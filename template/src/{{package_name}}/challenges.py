@@ -2,7 +2,9 @@
 
 ``WWW-Authenticate`` follows RFC 6750 §3 and RFC 9728 §5.1: every challenge
 points at the protected resource metadata; ``error`` appears only when
-credentials were sent; ``insufficient_scope`` lists every scope the call needs.
+credentials were sent; ``insufficient_scope`` names every scope the call needs
+(and, for legacy-era clients, those already granted: see ``policy.challenge_scopes``). These are
+HTTP answers: nothing here writes a JSON-RPC message.
 """
 
 from __future__ import annotations
@@ -60,11 +62,11 @@ def invalid_token(metadata_url: str, description: str) -> Response:
     return _json(401, {"error": "invalid_token", "error_description": description}, {"WWW-Authenticate": challenge})
 
 
-def insufficient_scope(metadata_url: str, needed: Iterable[str]) -> Response:
-    needed = sorted(needed)
-    description = "this call needs the scope(s) " + " ".join(needed)
-    challenge = www_authenticate(metadata_url, error="insufficient_scope", description=description, scopes=needed)
-    body = {"error": "insufficient_scope", "error_description": description, "scope": " ".join(needed)}
+def insufficient_scope(metadata_url: str, *, needed: Iterable[str], scopes: list[str]) -> Response:
+    """403 for a call that needs ``needed``; ``scopes`` is what the client should ask for (see ``policy``)."""
+    description = "this call needs the scope(s) " + " ".join(sorted(needed))
+    challenge = www_authenticate(metadata_url, error="insufficient_scope", description=description, scopes=scopes)
+    body = {"error": "insufficient_scope", "error_description": description, "scope": " ".join(scopes)}
     return _json(403, body, {"WWW-Authenticate": challenge})
 
 
@@ -78,10 +80,9 @@ def forbidden_origin() -> Response:
     return _json(403, {"error": "forbidden", "error_description": "Origin not allowed"}, {})
 
 
-def parse_error(description: str) -> Response:
-    """A JSON-RPC parse error for a body no JSON parser should be asked to read."""
-    body = {"jsonrpc": "2.0", "id": None, "error": {"code": -32700, "message": f"Parse error: {description}"}}
-    return Response(json.dumps(body), status_code=400, media_type="application/json")
+def malformed_body(description: str) -> Response:
+    """400 for a body no JSON parser should be asked to read (an HTTP answer, not a JSON-RPC one)."""
+    return _json(400, {"error": "invalid_request", "error_description": description}, {})
 
 
 def no_stream() -> Response:

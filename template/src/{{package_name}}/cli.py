@@ -7,12 +7,14 @@ Every failure is one plain line on stderr and a non-zero exit; ``--debug``
 from __future__ import annotations
 
 import asyncio
+import importlib.util
 import secrets
 import socket
 import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import httpx2 as httpx
@@ -247,6 +249,17 @@ def tools() -> None:
             typer.echo(f"  {tool.name:<22} {', '.join(flags)}")
 
 
+def _require_sandbox() -> None:
+    """``dev`` and ``sandbox`` need the sandbox package, which the production image leaves out."""
+    if importlib.util.find_spec(f"{__package__}.sandbox") is None:
+        invoked = Path(sys.argv[0]).name
+        command = f"python -m {__package__}" if invoked == "__main__.py" else invoked
+        raise fail(
+            "the Whatalo sandbox is for development and is not in this build (the production image leaves it "
+            f"out); run it from a checkout of the project: uv sync, then uv run {command} dev"
+        )
+
+
 def _start_sandbox(
     host: str, port: int, option: str, registrations_per_hour: int
 ) -> tuple[SandboxState, BackgroundServer, str, str]:
@@ -297,6 +310,7 @@ def sandbox(
     registrations_per_hour: Annotated[int, REGISTRATIONS] = REGISTRATIONS_PER_HOUR,
 ) -> None:
     """Run the local Whatalo sandbox (authorization server + REST API) alone."""
+    _require_sandbox()
     state, server, client_id, secret = _start_sandbox(host, port, "--port", registrations_per_hour)
     try:
         typer.echo(f"\nWhatalo sandbox on {server.url}. Configure the MCP server with:\n")
@@ -334,6 +348,7 @@ def dev(
     registrations_per_hour: Annotated[int, REGISTRATIONS] = REGISTRATIONS_PER_HOUR,
 ) -> None:
     """Run the Whatalo sandbox and the MCP server wired to it, and print how to connect."""
+    _require_sandbox()
     from .cache_backend import describe, dev_settings
 
     resource_url = f"http://localhost:{port}"

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import functools
 import inspect
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Annotated, Any
 
@@ -54,6 +54,19 @@ class ToolSpec:
     def arguments(self) -> list[str]:
         """The argument names a client may send."""
         return list(inspect.signature(self.fn).parameters)
+
+    def unknown_arguments(self, arguments: Mapping[str, Any]) -> str | None:
+        """The tool error for arguments this tool does not take, or ``None`` when it takes them all.
+
+        Both framework adapters refuse with this text (one framework would drop such arguments
+        silently, the other refuse them in words of its own).
+        """
+        accepted = self.arguments
+        unknown = sorted(set(arguments) - set(accepted))
+        if not unknown:
+            return None
+        takes = ", ".join(accepted) or "no arguments"
+        return f"{self.name}: unknown argument(s) {', '.join(unknown)}; it takes {takes}"
 
 
 def query(**params: Any) -> dict[str, str | int | float]:

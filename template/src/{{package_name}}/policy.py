@@ -1,0 +1,39 @@
+"""Whether a token's scopes cover a call, and which scopes a 403 challenge names.
+
+Whatalo documents no scope hierarchy: ``write:products`` does not include ``read:products``, and
+every tool needs its own scope. The MCP 2026-07-28 revision requires a server to honour a hierarchy
+where the authorization server defines one; should Whatalo define one, ``IMPLIED`` is the one place
+to write it (a granted scope -> the scopes it includes), and every decision here follows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+
+IMPLIED: Mapping[str, frozenset[str]] = {}
+
+# Never named in a challenge (MCP 2026-07-28, refresh tokens): a client asks for it on its own.
+NEVER_CHALLENGED = frozenset({"offline_access"})
+
+
+def covered(granted: Iterable[str]) -> frozenset[str]:
+    """The scopes a token holding ``granted`` may use."""
+    granted = frozenset(granted)
+    return granted.union(*(IMPLIED.get(scope, frozenset()) for scope in granted))
+
+
+def missing(granted: Iterable[str], needed: Iterable[str]) -> frozenset[str]:
+    """The scopes in ``needed`` that ``granted`` does not cover."""
+    return frozenset(needed) - covered(granted)
+
+
+def challenge_scopes(granted: Iterable[str], needed: Iterable[str], *, modern: bool) -> list[str]:
+    """The ``scope`` of the 403 ``insufficient_scope`` challenge for a call that needs ``needed``.
+
+    Modern era (2026-07-28, SEP-2350): every scope the call needs, at once; the client adds them to
+    what it holds. Legacy era (2025-11-25 and older): the token's granted scopes as well, as that
+    revision recommends, because legacy clients replace their grant with the challenged scopes and
+    would otherwise lose what they had.
+    """
+    scopes = set(needed) if modern else set(granted) | set(needed)
+    return sorted(scopes - NEVER_CHALLENGED)
