@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import json
+
 import yaml
 
 from tests.catalog import CONTRACT_TOOLS
-from tests.conftest import ROOT, render
+from tests.conftest import ROOT, render, run
 from tests.test_render import tools_table
 
 
@@ -31,3 +33,13 @@ def test_rendered_descriptions_and_tools_match_copier_choices(copie, checks_pyth
     for tool, scope in table["tools"].items():
         by_scope.setdefault(scope, []).append(tool)
     assert by_scope == CONTRACT_TOOLS
+
+
+def test_the_sandbox_catalog_agrees_with_copier_choices(copie, checks_python):
+    """The sandbox emulates Whatalo and keeps its own scope catalog; every choice is in it, in the same words."""
+    project = render(copie, scopes=["read:store"])  # the sandbox's catalog does not depend on the answers
+    code = "import json; from whatalo_mcp.sandbox.scopes import SCOPES; print(json.dumps(SCOPES))"
+    result = run([checks_python, "-c", code], cwd=project, env={"PYTHONPATH": str(project / "src")})
+    assert result.returncode == 0, result.stderr
+    sandbox = json.loads(result.stdout)
+    assert {scope: sandbox.get(scope) for scope in choices()} == choices()

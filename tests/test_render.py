@@ -74,6 +74,14 @@ def test_render(copie, checks_python, name, framework, cache):
     pyproject = (project / "pyproject.toml").read_text()
     assert ('"redis>=' in pyproject) == (cache == "redis") and ('"fastmcp>=' in pyproject) == (framework == "fastmcp")
     everything = "\n".join(p.read_text() for p in project.rglob("*.py"))
+    # The gate speaks HTTP; every MCP message (results, tool errors, JSON-RPC errors) is the
+    # framework's, shaped for the request's protocol era: no source module writes one by hand.
+    source = "\n".join(p.read_text() for p in package.rglob("*.py"))
+    hand_written = re.compile(
+        r"""["']jsonrpc["']\s*:\s*["']2\.0["']\s*,\s*["']id["']\s*:[^,]*,\s*["'](result|error)["']"""
+        r"""|["'](isError|resultType|structuredContent)["']\s*:"""
+    )
+    assert not hand_written.search(source), f"an MCP message written by hand in src/: {hand_written.search(source)}"
     if cache == "memory":
         assert "redis" not in everything.lower() and "CACHE_ENCRYPTION_KEY" not in everything
 
@@ -143,6 +151,7 @@ def test_frameworks_differ_only_in_adapter_and_dependencies(copie):
         ".copier-answers.yml",
         "README.md",
         "pyproject.toml",
+        "scripts/bench.py",  # its floor is the bare framework the render is built on
         "src/whatalo_mcp/framework.py",
         "tests/test_framework.py",
     }, differing
@@ -156,6 +165,23 @@ def test_frameworks_differ_only_in_adapter_and_dependencies(copie):
     assert [line for line in changed_lines("pyproject.toml")] == ['+    "fastmcp>=4.1,<4.2",']
     assert all(line[1:].startswith(("framework:", "_commit:")) for line in changed_lines(".copier-answers.yml"))
     assert len(changed_lines("README.md")) == 2  # the one line that names the framework
+
+
+@pytest.mark.parametrize(
+    "question, choices, adapter",
+    [("framework", FRAMEWORKS, "framework.py"), ("cache", ("memory", "redis"), "cache_backend.py")],
+)
+def test_a_choice_changes_one_source_module_its_adapter(copie, question, choices, adapter):
+    """Two renders that differ in one answer differ, under src/, in that answer's adapter alone."""
+    answers = {"scopes": ["read:store", "write:orders"]}
+    first, second = (render(copie, **answers, **{question: choice}) for choice in choices)
+
+    def sources(root: Path) -> dict[str, str]:
+        return {str(p.relative_to(root)): p.read_text() for p in (root / "src").rglob("*.py")}
+
+    one, other = sources(first), sources(second)
+    assert set(one) == set(other)
+    assert {path for path in one if one[path] != other[path]} == {f"src/whatalo_mcp/{adapter}"}
 
 
 def test_custom_names(copie, checks_python):

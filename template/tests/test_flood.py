@@ -66,7 +66,7 @@ def test_f18_flood_of_random_tokens(cache_settings, capsys):
     async def flood() -> tuple[int, int, float, float, float]:
         async with httpx.AsyncClient(transport=httpx.MockTransport(whatalo)) as http:
             cache = cache_backend.open_cache(settings)
-            introspector = Introspector(settings, http, AuthorizationServer(http, ISSUER, 3), cache)
+            introspector = Introspector(settings, AuthorizationServer(http, settings), cache)
             accepted = refused = 0
             before = resident_mib()
             started = time.monotonic()

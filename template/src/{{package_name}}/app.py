@@ -6,7 +6,6 @@ from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlsplit
 
 import httpx2 as httpx
 from starlette.applications import Starlette
@@ -18,28 +17,20 @@ from starlette.routing import Route
 
 from . import PROJECT_NAME
 from .auth import AuthMiddleware, TokenVerifier
+from .authorization_server import AuthorizationServer, DiscoveryError
 from .cache import Cache
 from .cache_backend import open_cache
-from .discovery import AuthorizationServer, DiscoveryError
 from .framework import build_mcp_app
 from .introspection import Introspector
+from .policy import ToolCallPolicy
 from .settings import Settings
+from .token_exchange import TokenExchange
 from .tools import SCOPES, TOOLS
 from .tools.base import ToolSpec
+from .urls import PROTECTED_RESOURCE_WELL_KNOWN, resource_metadata_path, resource_metadata_url
 from .whatalo_api import WhataloAPI
 
 MCP_PATH = "/mcp"
-PRM_WELL_KNOWN = "/.well-known/oauth-protected-resource"
-
-
-def metadata_path(resource_url: str) -> str:
-    """RFC 9728 §3.1: the well-known segment goes between the host and the resource's path."""
-    return PRM_WELL_KNOWN + urlsplit(resource_url).path.rstrip("/")
-
-
-def metadata_url(resource_url: str) -> str:
-    parts = urlsplit(resource_url)
-    return f"{parts.scheme}://{parts.netloc}{metadata_path(resource_url)}"
 
 
 def protected_resource_metadata(settings: Settings) -> dict[str, Any]:
@@ -76,14 +67,17 @@ class Components:
             timeout=httpx.Timeout(settings.introspection_timeout, connect=min(1.0, settings.introspection_timeout)),
             limits=httpx.Limits(max_connections=100, max_keepalive_connections=20),
         )
-        authorization_server = AuthorizationServer(http, settings.whatalo_issuer, settings.introspection_timeout)
+        authorization_server = AuthorizationServer(http, settings)
         cache = open_cache(settings)
+        exchange = TokenExchange(
+            authorization_server, cache, resource=settings.whatalo_api_url, wait=settings.introspection_timeout + 1
+        )
         return cls(
             http=http,
             authorization_server=authorization_server,
             cache=cache,
-            introspector=Introspector(settings, http, authorization_server, cache),
-            api=WhataloAPI(settings, http, authorization_server, cache),
+            introspector=Introspector(settings, authorization_server, cache),
+            api=WhataloAPI(settings.whatalo_api_url, http, exchange),
         )
 
     async def aclose(self) -> None:
@@ -101,9 +95,9 @@ def create_app(
         mcp_app,
         verifier=verifier or components.introspector,
         api=components.api,
-        tool_scopes={tool.name: frozenset({tool.scope}) for tool in tools},
+        policy=ToolCallPolicy({tool.name: frozenset({tool.scope}) for tool in tools}),
         scopes_supported=list(SCOPES),
-        metadata_url=metadata_url(settings.mcp_resource_url),
+        metadata_url=resource_metadata_url(settings.mcp_resource_url),
         resource_url=settings.mcp_resource_url,
         allowed_origins=settings.allowed_origins,
     )
@@ -145,8 +139,8 @@ def create_app(
 
     app = Starlette(
         routes=[
-            Route(metadata_path(settings.mcp_resource_url), resource_metadata, methods=["GET"]),
-            Route(PRM_WELL_KNOWN + "{rest:path}", not_found),
+            Route(resource_metadata_path(settings.mcp_resource_url), resource_metadata, methods=["GET"]),
+            Route(PROTECTED_RESOURCE_WELL_KNOWN + "{rest:path}", not_found),
             Route("/healthz", healthz, methods=["GET"]),
             Route("/readyz", readyz, methods=["GET"]),
             Route(MCP_PATH, guarded),

@@ -1,8 +1,9 @@
-"""The gate in front of ``/mcp``: bearer token, introspection, per-tool scopes, store context.
+"""The gate in front of ``/mcp``: Origin, bearer token, introspection, per-tool scopes, store context.
 
 Every request to the MCP endpoint is authenticated (POST, GET and DELETE alike;
 a session id is never a credential). A ``tools/call`` whose tool needs a scope
-the token lacks is answered 403 ``insufficient_scope`` before the tool runs.
+the token lacks is answered 403 ``insufficient_scope`` before the tool runs
+(``policy.py`` decides which scopes; the gate only answers).
 
 The gate answers in HTTP only (400, 401, 403, 405, 413, 503). Everything inside the MCP protocol
 (results, tool errors, JSON-RPC errors) comes from the framework, shaped for the request's era.
@@ -11,21 +12,23 @@ The gate answers in HTTP only (400, 401, 403, 405, 413, 503). Everything inside 
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
-from typing import Any, Protocol
+from typing import Protocol
 from urllib.parse import urlsplit
 
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from . import challenges, policy
+from . import refusals
+from .authorization_server import AuthServerUnavailable
 from .bearer import BearerError, Problem, bearer_token
-from .calls import MalformedBody, tool_names
+from .calls import MalformedBody
 from .eras import PROTOCOL_VERSION_HEADER, is_modern
-from .introspection import AuthServerUnavailable, InvalidToken
+from .introspection import InvalidToken
+from .policy import ToolCallPolicy
 from .principal import Principal, fingerprint, token_digest
-from .settings import is_loopback
-from .store_context import StoreContext, bind
+from .store_context import StoreContext, use
+from .token_exchange import Subject
+from .urls import is_loopback, origin
 from .whatalo_api import WhataloAPI
 
 log = logging.getLogger(__name__)
@@ -46,7 +49,7 @@ class AuthMiddleware:
         *,
         verifier: TokenVerifier,
         api: WhataloAPI,
-        tool_scopes: Mapping[str, frozenset[str]],
+        policy: ToolCallPolicy,
         scopes_supported: list[str],
         metadata_url: str,
         resource_url: str,
@@ -55,23 +58,22 @@ class AuthMiddleware:
         self.app = app
         self.verifier = verifier
         self.api = api
-        self.tool_scopes = tool_scopes
+        self.policy = policy
         self.scopes_supported = scopes_supported
         self.metadata_url = metadata_url
-        parts = urlsplit(resource_url)
-        self.allowed_origins = allowed_origins | {f"{parts.scheme}://{parts.netloc}"}
+        self.allowed_origins = allowed_origins | {origin(resource_url)}
 
-    def origin_allowed(self, origin: str) -> bool:
-        return origin in self.allowed_origins or is_loopback(urlsplit(origin).hostname)
+    def origin_allowed(self, value: str) -> bool:
+        return value in self.allowed_origins or is_loopback(urlsplit(value).hostname)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["method"] == "OPTIONS":
             await self.app(scope, receive, send)
             return
         headers: list[tuple[bytes, bytes]] = scope["headers"]
-        origin = next((v.decode("latin-1") for k, v in headers if k == b"origin"), None)
-        if origin is not None and not self.origin_allowed(origin):
-            await challenges.forbidden_origin()(scope, receive, send)
+        sent_origin = next((v.decode("latin-1") for k, v in headers if k == b"origin"), None)
+        if sent_origin is not None and not self.origin_allowed(sent_origin):
+            await refusals.forbidden_origin()(scope, receive, send)
             return
         authorization = [v.decode("latin-1") for k, v in headers if k == b"authorization"]
         try:
@@ -84,31 +86,29 @@ class AuthMiddleware:
             principal = await self.verifier.principal(token)
         except InvalidToken as exc:
             log.info("refused token %s: %s", fingerprint(digest), exc)
-            await challenges.invalid_token(self.metadata_url, str(exc))(scope, receive, send)
+            await refusals.invalid_token(self.metadata_url, str(exc))(scope, receive, send)
             return
         except AuthServerUnavailable as exc:
             log.warning("cannot decide on token %s: %s", fingerprint(digest), exc)
-            await challenges.unavailable()(scope, receive, send)
+            await refusals.unavailable()(scope, receive, send)
             return
         if scope["method"] == "POST":
             body = await _read_body(receive)
-            refusal: Response | None
             if body is None:
-                refusal = challenges.too_large()
-            else:
-                version = next((v.decode("latin-1") for k, v in headers if k == PROTOCOL_VERSION_HEADER), None)
-                refusal = self._refuse_calls(body, principal, digest, modern=is_modern(version))
+                await refusals.too_large()(scope, receive, send)
+                return
+            version = next((v.decode("latin-1") for k, v in headers if k == PROTOCOL_VERSION_HEADER), None)
+            refusal = self._refuse_calls(body, principal, digest, modern=is_modern(version))
             if refusal is not None:
                 await refusal(scope, receive, send)
                 return
-            assert body is not None
             receive = _replay(body, receive)
-        elif scope["method"] == "GET":
-            # Stateless: there is no stream for a GET to listen to; say so rather than hold it open.
-            await challenges.no_stream()(scope, receive, send)
+        elif scope["method"] in ("GET", "DELETE"):
+            # Stateless: no stream for a GET to listen to, no session for a DELETE to end.
+            await refusals.method_not_allowed()(scope, receive, send)
             return
-        context = StoreContext(principal=principal, digest=digest, token=token, api=self.api)
-        with bind(context):
+        context = StoreContext(Subject(principal, digest, token), self.api)
+        with use(context):
             # The access log (uvicorn's is off: it would print query strings): who, for which store.
             method, path = scope["method"], scope["path"]
             log.info("%s %s allowed sub=%s client=%s", method, path, principal.sub, principal.client_id)
@@ -117,23 +117,21 @@ class AuthMiddleware:
     def _refuse_calls(self, body: bytes, principal: Principal, digest: str, *, modern: bool) -> Response | None:
         """The 403 for tool calls that need a scope the token lacks; 400 for a body no parser can read."""
         try:
-            names = tool_names(body)
+            refusal = self.policy.refusal(body, principal.scopes, modern=modern)
         except MalformedBody as exc:
-            return challenges.malformed_body(str(exc))
-        needed = frozenset().union(*(self.tool_scopes.get(name, frozenset()) for name in names))
-        missing = policy.missing(principal.scopes, needed)
-        if not missing:
+            return refusals.malformed_body(str(exc))
+        if refusal is None:
             return None
-        log.info("token %s of store %s lacks %s", fingerprint(digest), principal.store_id, " ".join(sorted(missing)))
-        scopes = policy.challenge_scopes(principal.scopes, needed, modern=modern)
-        return challenges.insufficient_scope(self.metadata_url, needed=needed, scopes=scopes)
+        lacking = " ".join(sorted(refusal.missing))
+        log.info("token %s of store %s lacks %s", fingerprint(digest), principal.store_id, lacking)
+        return refusals.insufficient_scope(self.metadata_url, needed=refusal.needed, scopes=refusal.challenge)
 
-    def _refuse_credentials(self, exc: BearerError) -> Any:
+    def _refuse_credentials(self, exc: BearerError) -> Response:
         if exc.problem is Problem.MISSING:
-            return challenges.unauthorized(self.metadata_url, self.scopes_supported)
+            return refusals.unauthorized(self.metadata_url, self.scopes_supported)
         if exc.problem is Problem.INVALID_REQUEST:
-            return challenges.invalid_request(self.metadata_url, exc.description)
-        return challenges.invalid_token(self.metadata_url, exc.description)
+            return refusals.invalid_request(self.metadata_url, exc.description)
+        return refusals.invalid_token(self.metadata_url, exc.description)
 
 
 async def _read_body(receive: Receive) -> bytes | None:

@@ -16,7 +16,7 @@ _B64TOKEN = re.compile(r"[A-Za-z0-9\-._~+/]+=*")
 
 
 class Problem(Enum):
-    """Why a request carries no usable bearer token, mapped to the contract's answers."""
+    """Why a request carries no usable bearer token, mapped to RFC 6750 §3.1's answers."""
 
     MISSING = "missing"  # no credentials or another scheme: 401 without an error code
     INVALID_REQUEST = "invalid_request"  # empty or repeated: 400

@@ -117,3 +117,30 @@ class SingleFlight:
             del self._tasks[key]
         if not task.cancelled():
             task.exception()  # retrieved here, so an unwatched failure is not reported as lost
+
+
+async def compute_once(
+    cache: Cache,
+    flight: SingleFlight,
+    key: str,
+    *,
+    look: Callable[[], Awaitable[T | None]],
+    compute: Callable[[], Awaitable[T]],
+    wait: float,
+) -> T:
+    """``look`` in the cache, else ``compute`` once for everyone asking for ``key`` at the same time.
+
+    Concurrent callers in this process share one computation (``flight``); across processes that
+    share the cache, ``cache.exclusive`` holds the key, and whoever waited for it looks again and
+    finds the first one's result. ``compute`` stores what it computed. May raise ``Overloaded``.
+    """
+    found = await look()
+    if found is not None:
+        return found
+
+    async def once() -> T:
+        async with cache.exclusive(key, wait=wait):
+            again = await look()
+            return again if again is not None else await compute()
+
+    return await flight.run(key, once)

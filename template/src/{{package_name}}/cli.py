@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import importlib.util
-import secrets
+import logging
 import socket
 import sys
 import time
@@ -17,15 +17,14 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
-import httpx2 as httpx
 import typer
 
 from . import PROJECT_NAME
 from .settings import ConfigError, Settings, load_settings
 
 if TYPE_CHECKING:
-    from .sandbox.state import SandboxState
-    from .serving import BackgroundServer
+    from .checks import Problem
+    from .devstack import RunningSandbox
 
 app = typer.Typer(
     help=f"{PROJECT_NAME}: an MCP server for Whatalo stores (OAuth 2.1 resource server).",
@@ -34,7 +33,6 @@ app = typer.Typer(
     add_completion=False,
 )
 
-DEV_TOKEN_LIFETIME = 12 * 3600
 REGISTRATIONS_PER_HOUR = 10  # Whatalo's limit on dynamic client registrations per IP address
 REGISTRATIONS = typer.Option(
     help="Dynamic client registrations the sandbox accepts per address and hour (Whatalo: 10).", min=1
@@ -91,10 +89,10 @@ def _settings(**overrides: object) -> Settings:
 
 
 def _listen(host: str, port: int, option: str) -> socket.socket:
-    from .serving import bind
+    from .serving import listening_socket
 
     try:
-        sock = bind(host, port)
+        sock = listening_socket(host, port)
         sock.listen(2048)  # from now on connections wait in the backlog until the server accepts them
         return sock
     except OSError as exc:
@@ -140,7 +138,9 @@ def check() -> None:
             _problem(problem, SETTING_HELP.get(problem.split(" ", 1)[0].rstrip(":"), ""), label="why")
         raise typer.Exit(2) from None
     typer.echo(f"configuration: ok (resource {settings.mcp_resource_url}, issuer {settings.whatalo_issuer})")
-    problems = asyncio.run(_check(settings))
+    # check explains each problem itself; the modules' log records are for a running server's log.
+    logging.getLogger(__package__).addHandler(logging.NullHandler())
+    problems = asyncio.run(_run_checks(settings))
     for problem, hint in problems:
         _problem(problem, hint)
     if problems:
@@ -154,79 +154,15 @@ def _problem(problem: str, hint: str, label: str = "fix") -> None:
         typer.echo(f"  {label}: {hint}", err=True)
 
 
-async def _check(settings: Settings) -> list[tuple[str, str]]:
-    """What is wrong, each with what to do about it; empty when all is well."""
-    from .discovery import DiscoveryError, discover, metadata_url
-    from .introspection import client_auth
+async def _run_checks(settings: Settings) -> list[Problem]:
+    """Each step's line as it completes, and every problem found."""
+    from .checks import run_checks
 
-    async with httpx.AsyncClient(follow_redirects=False, timeout=settings.introspection_timeout) as http:
-        typer.echo(f"discovery at {metadata_url(settings.whatalo_issuer)}... ", nl=False)
-        try:
-            metadata = await discover(http, settings.whatalo_issuer, settings.introspection_timeout)
-        except DiscoveryError as exc:
-            typer.echo("failed")
-            return [(f"discovery: {exc}", exc.hint)]
-        typer.echo("ok (issuer matches)")
-        problems = []
-        grants = metadata.document.get("grant_types_supported")
-        if isinstance(grants, list) and "urn:ietf:params:oauth:grant-type:token-exchange" not in grants:
-            problems.append(
-                (
-                    "discovery: the authorization server does not list token exchange (RFC 8693), which tools need",
-                    "tools call Whatalo's API with exchanged tokens; ask Whatalo to enable the grant for this client",
-                )
-            )
-        methods = metadata.document.get("introspection_endpoint_auth_methods_supported")
-        if isinstance(methods, list) and settings.whatalo_client_auth_method not in methods:
-            problems.append(
-                (
-                    f"discovery: introspection does not accept {settings.whatalo_client_auth_method}",
-                    f"set WHATALO_CLIENT_AUTH_METHOD to one of {', '.join(map(str, methods))}",
-                )
-            )
-        headers, form = client_auth(settings)
-        # A random token that cannot exist: a well-configured server gets {"active": false}.
-        form.update(token=secrets.token_urlsafe(32), token_type_hint="access_token")
-        typer.echo(f"introspection credentials at {metadata.introspection_endpoint}... ", nl=False)
-        introspection = await _check_introspection(http, metadata.introspection_endpoint, form, headers)
-        typer.echo("ok (credentials accepted)" if introspection is None else "failed")
-        if introspection is not None:
-            problems.append(introspection)
-    from .cache_backend import describe, open_cache
-
-    typer.echo(f"cache ({describe(settings)})... ", nl=False)
-    cache = open_cache(settings)
-    reachable = await cache.ping()
-    await cache.aclose()
-    typer.echo("ok" if reachable else "failed")
-    if not reachable:
-        problems.append((f"cache: cannot reach the {describe(settings)}", "check CACHE_URL and that the cache is up"))
+    problems = []
+    async for step in run_checks(settings):
+        typer.echo(f"{step.label}... {step.outcome}")
+        problems += step.problems
     return problems
-
-
-async def _check_introspection(
-    http: httpx.AsyncClient, endpoint: str, form: dict[str, str], headers: dict[str, str]
-) -> tuple[str, str] | None:
-    """What is wrong with introspecting at ``endpoint`` with this server's credentials, if anything."""
-    try:
-        response = await http.post(endpoint, data=form, headers=headers)
-    except httpx.HTTPError as exc:
-        return f"introspection: cannot reach {endpoint} ({type(exc).__name__})", "check the network and WHATALO_ISSUER"
-    if response.status_code in (400, 401, 403):
-        return (
-            f"introspection: Whatalo refused this server's credentials (HTTP {response.status_code})",
-            "check WHATALO_CLIENT_ID, WHATALO_CLIENT_SECRET and WHATALO_CLIENT_AUTH_METHOD",
-        )
-    try:
-        answer = response.json()
-    except ValueError:
-        answer = None
-    if response.status_code != 200 or not isinstance(answer, dict) or not isinstance(answer.get("active"), bool):
-        return (
-            f"introspection: unexpected answer (HTTP {response.status_code})",
-            "retry later; if it lasts, ask Whatalo",
-        )
-    return None
 
 
 @app.command()
@@ -260,33 +196,19 @@ def _require_sandbox() -> None:
         )
 
 
-def _start_sandbox(
-    host: str, port: int, option: str, registrations_per_hour: int
-) -> tuple[SandboxState, BackgroundServer, str, str]:
-    from .sandbox.app import create_sandbox_app
-    from .sandbox.state import SandboxState
-    from .serving import BackgroundServer
+def _start_sandbox(host: str, port: int, option: str, registrations_per_hour: int) -> RunningSandbox:
+    from .devstack import start_sandbox
 
     sock = _listen(host, port, option)
     with step(f"starting the Whatalo sandbox on {host}:{port}"):
-        state = SandboxState()
-        state.registrations_per_hour = registrations_per_hour
-        server = BackgroundServer(create_sandbox_app(state), sock=sock)
-        state.issuer = state.api_url = server.url
-        client_id, secret = state.register_confidential_client("sandbox-mcp-server")
-        server.start()
-    return state, server, client_id, secret
+        return start_sandbox(sock, registrations_per_hour)
 
 
-def _print_tokens(state: SandboxState, resource_url: str, scopes: list[str] | None = None) -> None:
-    from .tools import SCOPES
-
-    chosen = scopes or list(SCOPES)
-    described = "every scope of this project" if scopes is None else " ".join(chosen)
+def _print_tokens(sandbox: RunningSandbox, resource_url: str, scopes: list[str] | None = None) -> None:
+    described = "every scope of this project" if scopes is None else " ".join(scopes)
     typer.echo(f"\nReady Bearer tokens ({described}; valid 12 h), to skip the sign-in:")
-    for store_id, data in state.stores.items():
-        token = state.mint(store_id, chosen, resource_url, expires_in=DEV_TOKEN_LIFETIME)
-        typer.echo(f"  {data.store['name']} ({store_id}):\n    {token}")
+    for ready in sandbox.ready_tokens(resource_url, scopes):
+        typer.echo(f"  {ready.store_name} ({ready.store_id}):\n    {ready.token}")
 
 
 def _wait_for_ctrl_c() -> None:
@@ -311,17 +233,17 @@ def sandbox(
 ) -> None:
     """Run the local Whatalo sandbox (authorization server + REST API) alone."""
     _require_sandbox()
-    state, server, client_id, secret = _start_sandbox(host, port, "--port", registrations_per_hour)
+    running = _start_sandbox(host, port, "--port", registrations_per_hour)
     try:
-        typer.echo(f"\nWhatalo sandbox on {server.url}. Configure the MCP server with:\n")
-        typer.echo(f"  WHATALO_ISSUER={state.issuer}\n  WHATALO_API_URL={state.api_url}")
-        typer.echo(f"  WHATALO_CLIENT_ID={client_id}\n  WHATALO_CLIENT_SECRET={secret}")
+        typer.echo(f"\nWhatalo sandbox on {running.server.url}. Configure the MCP server with:\n")
+        typer.echo(f"  WHATALO_ISSUER={running.state.issuer}\n  WHATALO_API_URL={running.state.api_url}")
+        typer.echo(f"  WHATALO_CLIENT_ID={running.client_id}\n  WHATALO_CLIENT_SECRET={running.client_secret}")
         typer.echo(f"  MCP_RESOURCE_URL={resource_url}")
-        _print_tokens(state, resource_url, scope)
+        _print_tokens(running, resource_url, scope)
         typer.echo("\nCtrl-C stops the sandbox.")
         _wait_for_ctrl_c()
     finally:
-        server.stop()
+        running.stop()
         typer.echo("sandbox stopped")
 
 
@@ -349,34 +271,23 @@ def dev(
 ) -> None:
     """Run the Whatalo sandbox and the MCP server wired to it, and print how to connect."""
     _require_sandbox()
-    from .cache_backend import describe, dev_settings
+    from .cache_backend import summary
 
     resource_url = f"http://localhost:{port}"
     sock = _listen("127.0.0.1", port, "--port")
-    state, server, client_id, secret = _start_sandbox(
-        "127.0.0.1", sandbox_port, "--sandbox-port", registrations_per_hour
-    )
+    running = _start_sandbox("127.0.0.1", sandbox_port, "--sandbox-port", registrations_per_hour)
     try:
-        settings = _settings(
-            whatalo_issuer=state.issuer,
-            whatalo_api_url=state.api_url,
-            whatalo_client_id=client_id,
-            whatalo_client_secret=secret,
-            mcp_resource_url=resource_url,
-            mcp_host="127.0.0.1",
-            mcp_port=port,
-            **dev_settings(),
-        )
+        settings = _settings(**running.server_settings(resource_url, port))
         mcp_url = f"{resource_url}/mcp"
-        typer.echo(f"\nWhatalo sandbox: {state.issuer}  (consent page, tokens, REST API; demo stores below)")
+        typer.echo(f"\nWhatalo sandbox: {running.state.issuer}  (consent page, tokens, REST API; demo stores below)")
         typer.echo(f"MCP server:      {mcp_url}")
-        typer.echo(f"Cache:           {describe(settings)} (CACHE_URL)")
+        typer.echo(f"Cache:           {summary(settings)} (CACHE_URL)")
         typer.echo(connect_instructions(mcp_url), nl=False)
-        _print_tokens(state, resource_url)
+        _print_tokens(running, resource_url)
         typer.echo("\nCtrl-C stops both.\n")
         _serve(settings, sock)
     finally:
-        server.stop()
+        running.stop()
         typer.echo("sandbox stopped")
 
 

@@ -1,80 +1,33 @@
 """Validating a bearer token by RFC 7662 introspection at Whatalo, with a cache.
 
-One POST per token (single flight), authenticated with the server's own client
-credentials, no redirects followed, bounded in time and size. Only an HTTP 200
-JSON object with a boolean ``active`` is an answer; anything else means the
-authorization server cannot decide, which the caller turns into a 503.
+One introspection per token (single flight, and across replicas as far as the cache allows); the
+answer's claims are checked here: active, for this server (audience), from this issuer, in time,
+an access token, bound to one store. What the conversation with Whatalo can go wrong with is the
+authorization server module's (``AuthServerUnavailable``, which the gate answers with 503).
 """
 
 from __future__ import annotations
 
-import base64
-import json
 import logging
 import time
 from collections.abc import Callable
 from typing import Any
-from urllib.parse import quote, urlsplit
 
-import anyio
-import httpx2 as httpx
-
-from .cache import Cache, Overloaded, SingleFlight
-from .discovery import AuthorizationServer, DiscoveryError
+from .authorization_server import AuthorizationServer, AuthServerUnavailable
+from .cache import Cache, Overloaded, SingleFlight, compute_once
 from .principal import Principal, fingerprint, token_digest
 from .ratelimit import TokenBucket
 from .settings import Settings
+from .urls import same_resource
 
 log = logging.getLogger(__name__)
 
 CLOCK_LEEWAY = 30  # seconds of tolerated clock skew on exp and nbf
-MAX_ANSWER_BYTES = 64 * 1024
 ACCESS_TOKEN_TYPES = frozenset({"bearer", "access_token", "urn:ietf:params:oauth:token-type:access_token"})
-
-
-async def read_at_most(response: httpx.Response, limit: int) -> bytes | None:
-    """The body of a streamed ``response``, or None as soon as it passes ``limit`` bytes."""
-    body = bytearray()
-    async for chunk in response.aiter_bytes():
-        body += chunk
-        if len(body) > limit:
-            return None
-    return bytes(body)
 
 
 class InvalidToken(Exception):
     """The token must be refused with 401 ``invalid_token``. The message is safe to show."""
-
-
-class AuthServerUnavailable(Exception):
-    """No decision is possible now (answer 503). The message is safe to log."""
-
-
-def client_auth(settings: Settings) -> tuple[dict[str, str], dict[str, str]]:
-    """Headers and form fields that authenticate this server at Whatalo (RFC 6749 §2.3.1)."""
-    client_id = settings.whatalo_client_id
-    secret = settings.whatalo_client_secret.get_secret_value()
-    if settings.whatalo_client_auth_method == "client_secret_post":
-        return {}, {"client_id": client_id, "client_secret": secret}
-    pair = f"{quote(client_id, safe='')}:{quote(secret, safe='')}".encode()
-    return {"Authorization": "Basic " + base64.b64encode(pair).decode()}, {}
-
-
-def same_resource(a: str, b: str) -> bool:
-    """Equal resource identifiers (RFC 3986 §6.2.2-6.2.3), never a prefix match.
-
-    Scheme and host compare case-insensitively, and an empty path is "/": URL libraries
-    write ``https://host`` as ``https://host/`` (the TypeScript MCP SDK behind MCP
-    Inspector and mcp-remote sends that as ``resource``). Any other trailing slash makes
-    another resource.
-    """
-    pa, pb = urlsplit(a), urlsplit(b)
-    return (pa.scheme.lower(), pa.netloc.lower(), pa.path or "/", pa.query) == (
-        pb.scheme.lower(),
-        pb.netloc.lower(),
-        pb.path or "/",
-        pb.query,
-    )
 
 
 class Introspector:
@@ -83,14 +36,12 @@ class Introspector:
     def __init__(
         self,
         settings: Settings,
-        http: httpx.AsyncClient,
         authorization_server: AuthorizationServer,
         cache: Cache,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self._settings = settings
-        self._http = http
-        self._as = authorization_server
+        self._authorization_server = authorization_server
         self._cache = cache
         self._clock = clock
         self._flight = SingleFlight()
@@ -98,13 +49,16 @@ class Introspector:
         self._limiter = TokenBucket(rate=rate, burst=2 * rate)
 
     async def principal(self, token: str) -> Principal:
-        digest = token_digest(token)
-        key = "introspection:" + digest
-        principal = await self._cached(key)
-        if principal is not None:
-            return principal
+        key = "introspection:" + token_digest(token)
         try:
-            return await self._flight.run(key, lambda: self._introspect_once(token, key))
+            return await compute_once(
+                self._cache,
+                self._flight,
+                key,
+                look=lambda: self._cached(key),
+                compute=lambda: self._introspect(token, key),
+                wait=self._settings.introspection_timeout + 1,
+            )
         except Overloaded:
             raise AuthServerUnavailable("too many introspections in flight") from None
 
@@ -121,61 +75,16 @@ class Introspector:
             return None
         return principal
 
-    async def _introspect_once(self, token: str, key: str) -> Principal:
-        """Introspect, unless another replica did while this one waited for the cache's hold."""
-        if not self._limiter.acquire():  # a miss costs a call to Whatalo: bounded per second (F-18)
-            raise AuthServerUnavailable("introspection rate limit reached (INTROSPECTION_RATE_LIMIT)")
-        async with self._cache.exclusive(key, wait=self._settings.introspection_timeout + 1):
-            principal = await self._cached(key)
-            if principal is not None:
-                return principal
-            return await self._introspect(token, key)
-
     async def _introspect(self, token: str, key: str) -> Principal:
-        try:
-            metadata = await self._as.metadata()
-        except DiscoveryError as exc:
-            raise AuthServerUnavailable(str(exc)) from None
-        headers, form = client_auth(self._settings)
-        headers["Accept"] = "application/json"
-        form.update(token=token, token_type_hint="access_token")
-        try:
-            with anyio.fail_after(self._settings.introspection_timeout):
-                url = metadata.introspection_endpoint
-                async with self._http.stream("POST", url, data=form, headers=headers) as response:
-                    body = await read_at_most(response, MAX_ANSWER_BYTES)
-        except (httpx.HTTPError, TimeoutError) as exc:
-            raise AuthServerUnavailable(f"introspection failed: {type(exc).__name__}") from None
-        answer = self._answer(response, body)
+        if not self._limiter.acquire():  # a miss costs a call to Whatalo: bounded per second
+            raise AuthServerUnavailable("introspection rate limit reached (INTROSPECTION_RATE_LIMIT)")
+        answer = await self._authorization_server.introspect(token)
         if answer.get("active") is not True:
             raise InvalidToken("the token is not active")
         principal = self._check(answer, key)
         ttl = min(float(self._settings.introspection_cache_ttl), principal.exp - self._clock())
         await self._cache.set(key, principal.to_bytes(), ttl)
         return principal
-
-    def _answer(self, response: httpx.Response, body: bytes | None) -> dict[str, Any]:
-        status = response.status_code
-        if status in (400, 401, 403):
-            log.error(
-                "the authorization server refused this server's client credentials at introspection "
-                "(HTTP %s): check WHATALO_CLIENT_ID, WHATALO_CLIENT_SECRET and WHATALO_CLIENT_AUTH_METHOD",
-                status,
-            )
-            raise AuthServerUnavailable(f"introspection refused this server's credentials (HTTP {status})")
-        if status != 200:
-            raise AuthServerUnavailable(f"introspection answered HTTP {status}")
-        if body is None:
-            raise AuthServerUnavailable("introspection answer too large")
-        if "json" not in response.headers.get("content-type", ""):
-            raise AuthServerUnavailable("introspection answer is not JSON")
-        try:
-            answer = json.loads(body)
-        except ValueError:
-            raise AuthServerUnavailable("introspection answer is not valid JSON") from None
-        if not isinstance(answer, dict) or not isinstance(answer.get("active"), bool):
-            raise AuthServerUnavailable("introspection answer has no boolean 'active'")
-        return answer
 
     def _check(self, answer: dict[str, Any], key: str) -> Principal:
         """An active answer still has to be for this server, this issuer, now, and one store."""

@@ -1,4 +1,5 @@
-"""Whether a token's scopes cover a call, and which scopes a 403 challenge names.
+"""The tool-call policy: the scopes a request's tool calls need, whether a token's scopes cover
+them, and which scopes a 403 challenge names.
 
 Whatalo documents no scope hierarchy: ``write:products`` does not include ``read:products``, and
 every tool needs its own scope. The MCP 2026-07-28 revision requires a server to honour a hierarchy
@@ -9,6 +10,9 @@ to write it (a granted scope -> the scopes it includes), and every decision here
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+
+from .calls import tool_names
 
 IMPLIED: Mapping[str, frozenset[str]] = {}
 
@@ -37,3 +41,31 @@ def challenge_scopes(granted: Iterable[str], needed: Iterable[str], *, modern: b
     """
     scopes = set(needed) if modern else set(granted) | set(needed)
     return sorted(scopes - NEVER_CHALLENGED)
+
+
+@dataclass(frozen=True)
+class ScopeRefusal:
+    """A request whose tool calls need scopes the token lacks: what they need, and what to ask for."""
+
+    needed: frozenset[str]
+    missing: frozenset[str]
+    challenge: list[str]
+
+
+class ToolCallPolicy:
+    """The scope each tool needs (the tools table), applied to request bodies."""
+
+    def __init__(self, tool_scopes: Mapping[str, frozenset[str]]) -> None:
+        self._tool_scopes = tool_scopes
+
+    def refusal(self, body: bytes, granted: frozenset[str], *, modern: bool) -> ScopeRefusal | None:
+        """Why the tool calls in ``body`` may not run with ``granted``, or ``None`` when they may.
+
+        Raises ``calls.MalformedBody`` for a body no JSON parser can read.
+        """
+        names = tool_names(body)
+        needed = frozenset().union(*(self._tool_scopes.get(name, frozenset()) for name in names))
+        lacking = missing(granted, needed)
+        if not lacking:
+            return None
+        return ScopeRefusal(needed, lacking, challenge_scopes(granted, needed, modern=modern))

@@ -1,6 +1,6 @@
 """A token bucket: how many introspections of unknown tokens one process may start per second.
 
-A flood of random tokens (checklist F-18) must not become a flood of calls to Whatalo: beyond the
+A flood of random tokens must not become a flood of calls to Whatalo: beyond the
 limit, a miss is answered 503 with ``Retry-After`` instead of being introspected. Cached tokens are
 never limited.
 """

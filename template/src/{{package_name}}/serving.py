@@ -19,7 +19,7 @@ from .log import silence_access_log
 START_TIMEOUT = 15.0
 
 
-def bind(host: str = "127.0.0.1", port: int = 0) -> socket.socket:
+def listening_socket(host: str = "127.0.0.1", port: int = 0) -> socket.socket:
     """A listening TCP socket on ``host:port``, for uvicorn's ``sockets=``.
 
     The protocol is named (``IPPROTO_TCP``, not 0): asyncio turns ``TCP_NODELAY`` on only for
@@ -39,7 +39,7 @@ class BackgroundServer:
 
     def __init__(self, app: ASGIApp, host: str = "127.0.0.1", port: int = 0, sock: socket.socket | None = None) -> None:
         self.app = app
-        self.socket = sock or bind(host, port)
+        self.socket = sock or listening_socket(host, port)
         self.host, self.port = self.socket.getsockname()[:2]
         host = self.host
         self.url = f"http://{host if ':' not in host else f'[{host}]'}:{self.port}"

@@ -1,6 +1,6 @@
 """The store a tool call acts on, taken from the verified token and nothing else.
 
-The authentication middleware binds a :class:`StoreContext` for the duration of
+The authentication gate makes a :class:`StoreContext` current for the duration of
 one request; tools reach Whatalo through :func:`whatalo`, which always targets
 that store. Nothing a client sends (arguments, headers, session) can change it.
 """
@@ -11,20 +11,23 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from .principal import Principal, fingerprint
-
-if TYPE_CHECKING:
-    from .whatalo_api import WhataloAPI
+from .token_exchange import Subject
+from .whatalo_api import WhataloAPI
 
 
 @dataclass(frozen=True)
 class StoreContext:
-    principal: Principal
-    digest: str
-    token: str = field(repr=False)  # the inbound token: used only as subject_token in token exchange
+    """Who the current request acts for (the verified principal), and the REST client it uses."""
+
+    subject: Subject
     api: WhataloAPI = field(repr=False)
+
+    @property
+    def principal(self) -> Principal:
+        return self.subject.principal
 
     @property
     def store_id(self) -> str:
@@ -32,7 +35,7 @@ class StoreContext:
 
     @property
     def fingerprint(self) -> str:
-        return fingerprint(self.digest)
+        return fingerprint(self.subject.digest)
 
     def access_token(self) -> dict[str, Any]:
         """The fields of an MCP SDK / FastMCP ``AccessToken`` for this principal.
@@ -40,7 +43,7 @@ class StoreContext:
         ``token`` is ``sha256:<digest>``: tool code never sees the inbound token.
         """
         return {
-            "token": "sha256:" + self.digest,
+            "token": "sha256:" + self.subject.digest,
             "client_id": self.principal.client_id,
             "scopes": sorted(self.principal.scopes),
             "expires_at": int(self.principal.exp),
@@ -57,7 +60,8 @@ def current() -> StoreContext | None:
 
 
 @contextmanager
-def bind(context: StoreContext) -> Iterator[StoreContext]:
+def use(context: StoreContext) -> Iterator[StoreContext]:
+    """Make ``context`` the current request's for the duration of the block."""
     reset = _current.set(context)
     try:
         yield context
@@ -69,21 +73,22 @@ class StoreClient:
     """Whatalo's REST API for the current call's store, with a token exchanged per scope."""
 
     def __init__(self, context: StoreContext) -> None:
-        self._context = context
+        self._api = context.api
+        self._subject = context.subject
 
     async def get(
         self, path: str, *, scope: str, params: Mapping[str, str | int | float] | None = None
     ) -> dict[str, Any]:
-        return await self._context.api.request(self._context, "GET", path, scope=scope, params=params)
+        return await self._api.request(self._subject, "GET", path, scope=scope, params=params)
 
     async def post(self, path: str, *, scope: str, json: Mapping[str, Any]) -> dict[str, Any]:
-        return await self._context.api.request(self._context, "POST", path, scope=scope, json=json)
+        return await self._api.request(self._subject, "POST", path, scope=scope, json=json)
 
     async def patch(self, path: str, *, scope: str, json: Mapping[str, Any]) -> dict[str, Any]:
-        return await self._context.api.request(self._context, "PATCH", path, scope=scope, json=json)
+        return await self._api.request(self._subject, "PATCH", path, scope=scope, json=json)
 
     async def delete(self, path: str, *, scope: str) -> dict[str, Any]:
-        return await self._context.api.request(self._context, "DELETE", path, scope=scope)
+        return await self._api.request(self._subject, "DELETE", path, scope=scope)
 
 
 def whatalo() -> StoreClient:

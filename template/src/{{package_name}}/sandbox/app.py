@@ -6,7 +6,7 @@ from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 
-from .api import api_routes
+from .api.routes import api_routes
 from .authserver import authserver_routes
 from .state import SandboxState
 

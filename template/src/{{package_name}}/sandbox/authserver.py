@@ -1,12 +1,13 @@
 """The sandbox's authorization server: discovery, token, introspection and revocation.
 
-Behaves like Whatalo's (``app.whatalo.com``, whatalo-oauth.md): RFC 8414 metadata;
-a token endpoint for the authorization code (single use, PKCE S256, exact
-redirect URI), refresh tokens that rotate on every use (presenting a rotated one
-revokes its whole family) and RFC 8693 token exchange (same user and store, scope
-only ever narrowed); RFC 7662 introspection that requires client authentication,
-with ``aud`` = the ``resource`` of the authorization; RFC 7009 revocation, always
-200. Registration is in ``registration.py``, the consent page in ``consent.py``.
+Behaves like Whatalo's (``app.whatalo.com``, https://developers.whatalo.com/docs/api/oauth/):
+RFC 8414 metadata; a token endpoint for the authorization code (single use, PKCE
+S256, exact redirect URI), refresh tokens that rotate on every use (presenting a
+rotated one revokes its whole family) and RFC 8693 token exchange (same user and
+store, scope only ever narrowed); RFC 7662 introspection that requires client
+authentication, with ``aud`` = the ``resource`` of the authorization; RFC 7009
+revocation, always 200. Registration is in ``registration.py``, the consent page
+in ``consent.py``.
 """
 
 from __future__ import annotations
@@ -26,8 +27,9 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from .consent import consent_routes
-from .oauth import NO_STORE, SCOPES_SUPPORTED, OAuthError, authenticate, read_form
+from .oauth import NO_STORE, OAuthError, authenticate, read_form
 from .registration import registration_route
+from .scopes import SCOPES
 from .state import TOKEN_EXCHANGE, Client, Grant, SandboxState
 
 log = logging.getLogger(__name__)
@@ -37,7 +39,7 @@ VERIFIER = re.compile(r"[A-Za-z0-9\-._~]{43,128}")  # RFC 7636 §4.1
 
 
 def metadata(state: SandboxState) -> dict[str, Any]:
-    """Whatalo's discovery document (the guide's version, without ``jwks_uri``: tokens are opaque)."""
+    """Whatalo's discovery document, as its discovery guide shows it but without ``jwks_uri`` (tokens are opaque)."""
     issuer = state.issuer
     return {
         "issuer": issuer,
@@ -52,7 +54,7 @@ def metadata(state: SandboxState) -> dict[str, Any]:
         "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "none"],
         "introspection_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
         "revocation_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
-        "scopes_supported": SCOPES_SUPPORTED,
+        "scopes_supported": list(SCOPES),
         "subject_types_supported": ["public"],
         "resource_parameter_supported": True,
         "service_documentation": "https://developers.whatalo.com/docs/api/oauth/overview",

@@ -21,8 +21,8 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import Route
 
-from ..tools import SCOPES
-from .oauth import SCOPES_SUPPORTED, url_problem
+from .oauth import url_problem
+from .scopes import SCOPES
 from .state import CONSENT_LIFETIME, Client, Consent, Grant, SandboxState
 
 log = logging.getLogger(__name__)
@@ -98,7 +98,7 @@ def check_request(state: SandboxState, client: Client, params: dict[str, str], r
     if not CHALLENGE.fullmatch(params["code_challenge"]):
         raise RedirectError("invalid_request", "code_challenge must be a base64url SHA-256 digest (43 characters)")
     scopes = tuple(dict.fromkeys(params["scope"].split()))
-    unknown = [scope for scope in scopes if scope not in SCOPES_SUPPORTED]
+    unknown = [scope for scope in scopes if scope not in SCOPES]
     if unknown:
         raise RedirectError("invalid_scope", f"unknown scope {' '.join(unknown)}")
     beyond = [scope for scope in scopes if client.scopes is not None and scope not in client.scopes]
@@ -129,7 +129,7 @@ def consent_page(state: SandboxState, client: Client, consent: Consent, consent_
     )
     scopes = "".join(
         f'<label><input type="checkbox" name="scope" value="{escape(scope)}" checked> <code>{escape(scope)}</code> '
-        f"<span class=muted>{escape(SCOPES.get(scope, ''))}</span></label>"
+        f"<span class=muted>{escape(SCOPES[scope])}</span></label>"
         for scope in consent.scopes
     )
     return page(

@@ -15,27 +15,10 @@ from urllib.parse import unquote, urlsplit
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
-from ..settings import is_loopback
 from .state import Client, SandboxState
 
 log = logging.getLogger(__name__)
-SCOPES_SUPPORTED = [
-    "read:store",
-    "read:products",
-    "write:products",
-    "read:categories",
-    "write:categories",
-    "read:inventory",
-    "write:inventory",
-    "read:customers",
-    "write:customers",
-    "read:orders",
-    "write:orders",
-    "read:discounts",
-    "write:discounts",
-    "read:webhooks",
-    "write:webhooks",
-]
+LOOPBACK_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})  # where Whatalo allows http redirect URIs
 NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 
 
@@ -106,7 +89,7 @@ def url_problem(value: str) -> str | None:
     parts = urlsplit(value)
     if parts.scheme not in ("http", "https") or not parts.hostname:
         return f"{value!r} is not an absolute http(s) URL"
-    if parts.scheme == "http" and not is_loopback(parts.hostname):
+    if parts.scheme == "http" and parts.hostname not in LOOPBACK_HOSTS:
         return f"{value!r} must use https (http is allowed for localhost only)"
     if parts.fragment:
         return f"{value!r} must not have a fragment"

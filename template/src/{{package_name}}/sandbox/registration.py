@@ -17,7 +17,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from .oauth import NO_STORE, SCOPES_SUPPORTED, OAuthError, url_problem
+from .oauth import NO_STORE, OAuthError, url_problem
+from .scopes import SCOPES
 from .state import TOKEN_EXCHANGE, Client, SandboxState
 
 log = logging.getLogger(__name__)
@@ -62,7 +63,7 @@ def client_from(body: dict[str, Any]) -> Client:
     if scope is not None:
         if not isinstance(scope, str):
             raise OAuthError(400, "invalid_request", "scope must be a space-separated string")
-        unknown = sorted(set(scope.split()) - set(SCOPES_SUPPORTED))
+        unknown = sorted(set(scope.split()) - set(SCOPES))
         if unknown:
             raise OAuthError(400, "invalid_request", f"scope: unknown scope {' '.join(unknown)}")
     for field_name in URL_FIELDS:

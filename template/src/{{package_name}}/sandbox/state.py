@@ -8,7 +8,8 @@ from collections import deque
 from dataclasses import dataclass, field
 from typing import Any
 
-from .data import StoreData, demo_stores
+from .demo import demo_stores
+from .model import StoreData
 
 ACCESS_TOKEN_LIFETIME = 3600
 EXCHANGED_TOKEN_LIFETIME = 900

@@ -7,14 +7,13 @@ says what to fix; no traceback, and a secret's value is never echoed.
 from __future__ import annotations
 
 from typing import Literal
-from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from . import cache_backend
+from .cache_backend import CacheSettings
+from .urls import require_url
 
-LOOPBACK_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
 MAX_CACHE_TTL = 60  # Whatalo: cache active introspection results for at most 60 s
 
 
@@ -26,30 +25,8 @@ class ConfigError(Exception):
         self.problems = problems
 
 
-def is_loopback(host: str | None) -> bool:
-    return (host or "").lower() in LOOPBACK_HOSTS
-
-
-def check_url(value: str, *, allow_path: bool = True) -> str:
-    """An absolute URL: https, or http on a loopback host; no query, fragment or credentials."""
-    parts = urlsplit(value)
-    if parts.username or parts.password:  # checked first: the value is not echoed, it holds a secret
-        raise ValueError("must not contain credentials (user:password@); configure them separately")
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ValueError(f"must be an absolute http(s) URL, got {value!r}")
-    if parts.scheme == "http" and not is_loopback(parts.hostname):
-        raise ValueError(f"must use https:// (plain http:// is allowed only for localhost), got {value!r}")
-    if parts.query or parts.fragment:
-        raise ValueError(f"must not contain a query or a fragment, got {value!r}")
-    if value.endswith("/"):
-        raise ValueError(f"must not end with '/', got {value!r}")
-    if not allow_path and parts.path:
-        raise ValueError(f"must not have a path, got {value!r}")
-    return value
-
-
-class Settings(BaseSettings):
-    """The server's settings (contract §2). Names are the environment variables, upper-cased."""
+class Settings(CacheSettings, BaseSettings):
+    """The server's settings, the cache backend's included. Names are the environment variables, upper-cased."""
 
     model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
 
@@ -63,22 +40,14 @@ class Settings(BaseSettings):
     mcp_port: int = Field(default=8000, ge=1, le=65535)
     mcp_allowed_origins: str = ""
     introspection_cache_ttl: int = Field(default=MAX_CACHE_TTL, ge=0)
-    introspection_cache_size: int = Field(default=10_000, ge=1)
     introspection_timeout: float = Field(default=3.0, gt=0, le=30)
     introspection_rate_limit: float = Field(default=100.0, ge=0)
-{%- if cache == "redis" %}
-    cache_url: str = "redis://localhost:6379/0"
-    cache_encryption_key: SecretStr
-    cache_prefix: str = Field(default="{{ project_slug }}", pattern=r"^[A-Za-z0-9_.-]{1,64}$")
-{%- else %}
-    cache_url: str = "memory://"
-{%- endif %}
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
 
     @field_validator("whatalo_issuer", "whatalo_api_url", "mcp_resource_url")
     @classmethod
     def _url(cls, value: str) -> str:
-        return check_url(value)
+        return require_url(value)
 
     @field_validator("whatalo_client_secret")
     @classmethod
@@ -99,18 +68,6 @@ class Settings(BaseSettings):
     def _level(cls, value: object) -> object:
         return value.upper() if isinstance(value, str) else value
 
-    @field_validator("cache_url")
-    @classmethod
-    def _cache(cls, value: str) -> str:
-        return cache_backend.check_url(value)
-{%- if cache == "redis" %}
-
-    @field_validator("cache_encryption_key")
-    @classmethod
-    def _key(cls, value: SecretStr) -> SecretStr:
-        return cache_backend.check_key(value)
-{%- endif %}
-
     @property
     def allowed_origins(self) -> frozenset[str]:
         """Browser origins allowed to call /mcp besides loopback and the resource's own origin."""
@@ -122,12 +79,12 @@ def load_settings(**overrides: object) -> Settings:
     try:
         return Settings(**overrides)  # type: ignore[arg-type]
     except ValidationError as exc:
-        raise ConfigError(describe(exc)) from None
+        raise ConfigError(problems(exc)) from None
     except UnicodeDecodeError:
         raise ConfigError([".env is not UTF-8 text: save it as UTF-8"]) from None
 
 
-def describe(exc: ValidationError) -> list[str]:
+def problems(exc: ValidationError) -> list[str]:
     """One line per problem, naming the environment variable; never the input value of a secret."""
     lines = []
     for error in exc.errors(include_input=False, include_url=False):

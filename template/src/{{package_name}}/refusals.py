@@ -1,10 +1,10 @@
-"""The server's answers when it does not serve a request: status, challenge and body.
+"""The gate's answers when it does not pass a request on: status, challenge and body, in HTTP.
 
 ``WWW-Authenticate`` follows RFC 6750 §3 and RFC 9728 §5.1: every challenge
 points at the protected resource metadata; ``error`` appears only when
 credentials were sent; ``insufficient_scope`` names every scope the call needs
-(and, for legacy-era clients, those already granted: see ``policy.challenge_scopes``). These are
-HTTP answers: nothing here writes a JSON-RPC message.
+(and, for legacy-era clients, those already granted: see ``policy.challenge_scopes``).
+Nothing here writes a JSON-RPC message: inside the protocol, the framework answers.
 """
 
 from __future__ import annotations
@@ -85,9 +85,9 @@ def malformed_body(description: str) -> Response:
     return _json(400, {"error": "invalid_request", "error_description": description}, {})
 
 
-def no_stream() -> Response:
-    """405 for GET /mcp: the server is stateless and offers no server-initiated stream."""
-    return Response(status_code=405, headers={"Allow": "POST, DELETE"})
+def method_not_allowed() -> Response:
+    """405 for GET and DELETE on /mcp: stateless, the server has no stream to open and no session to end."""
+    return Response(status_code=405, headers={"Allow": "POST"})
 
 
 def too_large() -> Response:
