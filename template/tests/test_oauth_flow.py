@@ -4,7 +4,8 @@ No token to start with: 401, protected resource metadata, AS discovery, DCR,
 authorization code + PKCE through the consent page (answered over HTTP by
 ``Merchant``), then tool calls on the store the merchant picked; a step-up
 when a call needs a scope the merchant did not grant; and a revocation that
-the server honours within the introspection cache's TTL.
+the server honours within the introspection cache's TTL. Each runs in both protocol eras: the
+client opening with ``initialize`` (2025-11-25) and the stateless client (2026-07-28).
 """
 
 from __future__ import annotations
@@ -19,16 +20,14 @@ import httpx2 as httpx
 import pytest
 from mcp import Client
 from mcp.client.auth import OAuthClientProvider
-from mcp.client.streamable_http import streamable_http_client
 from mcp.shared.auth import AuthorizationCodeResult, OAuthClientInformationFull, OAuthClientMetadata, OAuthToken
 
-from tests.helpers import STORE_B, McpClient, challenge_params
+from tests.helpers import ERAS, MODERN, STORE_B, Exchange, McpClient, challenge_params, client_mode, sdk_client
 from tests.merchant import Merchant
 from tests.project import SCOPES, TOOLS, ToolSpec
 
 REDIRECT = "http://127.0.0.1:8765/callback"  # never opened: the merchant's answer is read from the redirect
-TTL = 2
-LIST = {"jsonrpc": "2.0", "id": 1, "method": "tools/list"}
+TTL = 1  # seconds: the revocation budget this test holds the server to
 Seen = list[tuple[str, str, int]]
 
 
@@ -64,13 +63,14 @@ def pick(tools: list[ToolSpec]) -> ToolSpec:
 
 def host(
     url: str,
+    era: str,
     merchant: Merchant,
     storage: MemoryStorage,
-    seen: Seen,
     scenario: Callable[[Client], Awaitable[None]],
     auth_method: str = "client_secret_basic",
-) -> None:
-    """Connect the official client to ``url`` with OAuth, the merchant answering consent, and run ``scenario``."""
+) -> list[Exchange]:
+    """Connect the official client in ``era`` to ``url`` with OAuth, the merchant answering consent, and run
+    ``scenario``; every HTTP exchange the client made, in order."""
     answers: list[dict[str, str]] = []
 
     async def redirect_handler(authorization_url: str) -> None:
@@ -92,15 +92,19 @@ def host(
         callback_handler=callback_handler,
     )
 
-    async def record(response: httpx.Response) -> None:
-        seen.append((response.request.method, response.request.url.path, response.status_code))
+    exchanges: list[Exchange] = []
 
     async def run() -> None:
-        async with httpx.AsyncClient(auth=provider, timeout=15, event_hooks={"response": [record]}) as http:
-            async with Client(streamable_http_client(url, http_client=http)) as client:
-                await scenario(client)
+        async with sdk_client(url, client_mode(era), provider, exchanges) as client:
+            assert client.protocol_version == era
+            await scenario(client)
 
     anyio.run(run)
+    return exchanges
+
+
+def steps(exchanges: list[Exchange]) -> Seen:
+    return [(e.method, e.path, e.status) for e in exchanges]
 
 
 def in_order(seen: Seen, expected: list[tuple[str, str, int]]) -> bool:
@@ -108,10 +112,11 @@ def in_order(seen: Seen, expected: list[tuple[str, str, int]]) -> bool:
     return all(step in remaining for step in expected)
 
 
+@pytest.mark.parametrize("era", ERAS)
 @pytest.mark.parametrize("auth_method", ["client_secret_basic", "none"])  # confidential, or public as Inspector
-def test_a_host_signs_in_through_consent_and_works_on_the_store_picked(server, sandbox, auth_method):
+def test_a_host_signs_in_through_consent_and_works_on_the_store_picked(server, sandbox, auth_method, era):
     url = server[1].url + "/mcp"
-    merchant, storage, seen = Merchant(STORE_B), MemoryStorage(), []
+    merchant, storage = Merchant(STORE_B), MemoryStorage()
     tool = pick(list(TOOLS))
     results: dict[str, Any] = {}
 
@@ -119,7 +124,7 @@ def test_a_host_signs_in_through_consent_and_works_on_the_store_picked(server, s
         results["listed"] = {t.name for t in (await client.list_tools()).tools}
         results["call"] = await client.call_tool(tool.name, {})
 
-    host(url, merchant, storage, seen, scenario, auth_method)
+    seen = steps(host(url, era, merchant, storage, scenario, auth_method))
 
     assert storage.client is not None and storage.client.token_endpoint_auth_method == auth_method
     assert in_order(
@@ -152,11 +157,12 @@ def test_a_host_signs_in_through_consent_and_works_on_the_store_picked(server, s
 
 
 @pytest.mark.skipif(len(SCOPES) < 2, reason="a step-up needs a second scope; this project has one")
-def test_a_call_beyond_the_grant_steps_up_and_succeeds(server, sandbox):
+@pytest.mark.parametrize("era", ERAS)
+def test_a_call_beyond_the_grant_steps_up_and_succeeds(server, sandbox, era):
     url = server[1].url + "/mcp"
     first = pick(list(TOOLS))
     second = pick([t for t in TOOLS if t.scope != first.scope])
-    merchant, storage, seen = Merchant(STORE_B, scopes={first.scope}), MemoryStorage(), []
+    merchant, storage = Merchant(STORE_B, scopes={first.scope}), MemoryStorage()
     results: dict[str, Any] = {}
 
     async def scenario(client: Client) -> None:
@@ -168,12 +174,19 @@ def test_a_call_beyond_the_grant_steps_up_and_succeeds(server, sandbox):
         results["second"] = await client.call_tool(second.name, {})
         results["store"] = sandbox.introspect(storage.tokens.access_token if storage.tokens else "")
 
-    host(url, merchant, storage, seen, scenario)
+    exchanges = host(url, era, merchant, storage, scenario)
 
     assert results["granted"] == {first.scope}
-    steps = [(method, path, status) for method, path, status in seen if path == "/mcp"]
-    assert ("POST", "/mcp", 403) in steps, steps
+    refused = [e for e in exchanges if e.path == "/mcp" and e.status == 403]
+    assert len(refused) == 1, steps(exchanges)  # one challenge, one step-up
+    challenge = challenge_params(refused[0].headers["www-authenticate"])
+    assert challenge["error"] == "insufficient_scope"
+    # SEP-2350: a modern-era challenge names what the call needs, and the client adds it to what it holds;
+    # a legacy-era challenge also names what the token holds, for clients that replace their grant with it.
+    needed = {second.scope} if era == MODERN else {first.scope, second.scope}
+    assert challenge["scope"] == " ".join(sorted(needed))
     assert len(merchant.pages) == 2
+    # Either way this client asks for everything it held and everything the call needs.
     assert {first.scope, second.scope} <= set(merchant.pages[1].scopes)
     assert merchant.pages[0].checked_store is None  # a first sign-in: the merchant must pick a store
     assert merchant.pages[1].checked_store == STORE_B  # the step-up widens the same store's grant
@@ -186,19 +199,21 @@ def test_a_call_beyond_the_grant_steps_up_and_succeeds(server, sandbox):
         assert results["second"].is_error and "insufficient_scope" not in str(results["second"].content)
 
 
-def test_a_revoked_token_is_refused_within_the_cache_ttl(server_factory, sandbox):
+@pytest.mark.parametrize("era", ERAS)
+def test_a_revoked_token_is_refused_within_the_cache_ttl(server_factory, sandbox, era):
     with server_factory(introspection_cache_ttl=TTL) as (_, started):
         storage = MemoryStorage()
 
         async def scenario(client: Client) -> None:
             await client.list_tools()
 
-        host(started.url + "/mcp", Merchant(STORE_B), storage, [], scenario)
+        host(started.url + "/mcp", era, Merchant(STORE_B), storage, scenario)
         assert storage.tokens is not None and storage.client is not None and storage.client.client_secret
         token = storage.tokens.access_token
-        mcp = McpClient(started.url)
+        mcp = McpClient(started.url, era)
+        list_tools = mcp.message("tools/list")
         try:
-            assert mcp.post(LIST, token).status_code == 200  # admitted, and now cached
+            assert mcp.post(list_tools, token).status_code == 200  # admitted, and now cached
             revoked = httpx.post(
                 f"{sandbox.issuer}/oauth/revoke",
                 data={"token": token, "token_type_hint": "access_token"},
@@ -207,7 +222,7 @@ def test_a_revoked_token_is_refused_within_the_cache_ttl(server_factory, sandbox
             )
             assert revoked.status_code == 200 and revoked.content == b""
             since = time.monotonic()
-            while (response := mcp.post(LIST, token)).status_code == 200 and time.monotonic() - since < TTL + 3:
+            while (response := mcp.post(list_tools, token)).status_code == 200 and time.monotonic() - since < TTL + 3:
                 time.sleep(0.1)
             assert response.status_code == 401, response.text
             assert challenge_params(response.headers["www-authenticate"])["error"] == "invalid_token"
