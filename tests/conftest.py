@@ -59,3 +59,18 @@ def checks_python(copie_session: Any, tmp_path_factory: pytest.TempPathFactory) 
     synced = run([UV, "sync", "--quiet"], cwd=project)
     assert synced.returncode == 0, synced.stderr
     return str(project / ".venv" / "bin" / "python")
+
+
+# The commands the slow tier runs, and the Debian/Ubuntu package that installs each.
+PACKAGES = {"node": "nodejs", "npm": "npm", "npx": "npm", "chromium": "chromium", "redis-server": "redis-server"}
+
+
+def require(*commands: str) -> dict[str, str]:
+    """The path of each of ``commands``; a missing one fails the test with the line that installs it."""
+    found = {command: shutil.which(command) for command in commands}
+    missing = [command for command, path in found.items() if path is None]
+    if missing:
+        packages = " ".join(dict.fromkeys(PACKAGES.get(command, command) for command in missing))
+        needed = f"{' and '.join(missing)} {'is' if len(missing) == 1 else 'are'} needed"
+        pytest.fail(f"{needed}: apt-get install {packages}", pytrace=False)
+    return {command: path for command, path in found.items() if path is not None}

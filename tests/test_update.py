@@ -86,7 +86,7 @@ def test_update_from_an_older_version_keeps_user_edits(tmp_path):
     sources = template / "template"
     edit(sources / "src" / "{{package_name}}" / "log.py", 'FORMAT = "%(asctime)s', 'FORMAT = "%(asctime)s [fixed]')
     edit(
-        sources / "src" / "{{package_name}}" / "settings.py.jinja", "checked once at start-up.", "checked at start-up."
+        sources / "src" / "{{package_name}}" / "settings.py", "checked once at start-up.", "checked at start-up."
     )
     edit(sources / "README.md.jinja", "## Commands\n", "## Commands (fixed)\n")
     git(template, "commit", "--quiet", "-am", "a fix in the log format")

@@ -1,21 +1,24 @@
 // The README's MCP Inspector steps, clicked in the Inspector's web UI by headless Chromium.
 //
-// usage: node inspector_flow.mjs <inspector-url> <mcp-url> <store-name> <screenshots-dir>
+// usage: node inspector_flow.mjs <inspector-url> <mcp-url> <store-name> <legacy|modern> <screenshots-dir>
 //
 // Expects `<project> dev` serving <mcp-url> and the Inspector started with
-// `--transport http --server-url <mcp-url>` at <inspector-url> (its API token included). Steps:
-// flip the server card's switch -> OAuth (401, metadata, DCR) -> the sandbox's consent page: pick
-// <store-name>, untick read:customers, Approve -> Connected -> Tools > get_store > Execute Tool
-// shows the store -> list_customers gets 403 insufficient_scope -> "Additional permissions
-// required" > Authorize -> consent with the same store pre-selected and read:customers ticked ->
-// Approve -> list_customers answers -> get_store still shows <store-name>.
+// `--transport http --server-url <mcp-url> --protocol-era <era>` at <inspector-url> (its API token
+// included). Steps: flip the server card's switch -> OAuth (401, metadata, DCR) -> the sandbox's
+// consent page: pick <store-name>, untick read:customers, Approve -> Connected, the card showing the
+// era's protocol version -> Tools > get_store > Execute Tool shows the store -> arguments typed as
+// JSON that the server refuses (an unknown one, an out-of-range per_page): a Tool Error each ->
+// list_customers gets 403 insufficient_scope -> "Additional permissions required" > Authorize ->
+// consent with the same store pre-selected and read:customers ticked -> Approve -> list_customers
+// answers -> get_store still shows <store-name>.
 // Prints one line per step; exits 1 at the first failure, with a screenshot of it in <screenshots-dir>.
 import fs from 'node:fs';
 import { chromium } from 'playwright-core';
 
-const [inspectorUrl, mcpUrl, store, shots] = process.argv.slice(2);
-if (!shots) {
-  console.error('usage: node inspector_flow.mjs <inspector-url> <mcp-url> <store-name> <screenshots-dir>');
+const [inspectorUrl, mcpUrl, store, era, shots] = process.argv.slice(2);
+const version = { legacy: '2025-11-25', modern: '2026-07-28' }[era];
+if (!shots || !version) {
+  console.error('usage: node inspector_flow.mjs <inspector-url> <mcp-url> <store-name> <legacy|modern> <screenshots-dir>');
   process.exit(2);
 }
 fs.mkdirSync(shots, { recursive: true });
@@ -69,10 +72,29 @@ async function consent({ untick = [], expectTicked = [], pickStore = true }) {
   await page.getByText('Connected', { exact: true }).first().waitFor({ timeout: 30000 });
 }
 
-async function executeTool(name) {
+async function executeTool(name, json) {
   await page.locator('label', { hasText: /^Tools$/ }).first().click();
   await page.getByRole('button', { name, exact: true }).click();
+  if (json !== undefined) {  // "Edit as JSON": the arguments as typed, past the form's own checks
+    const asJson = page.getByRole('switch', { name: 'Edit as JSON' });
+    if (!(await asJson.isChecked())) await asJson.click({ force: true });
+    await page.getByRole('textbox', { name: /Arguments JSON/ }).focus();
+    await page.keyboard.press('Control+A');
+    await page.keyboard.insertText(json);
+  }
   await page.getByRole('button', { name: 'Execute Tool' }).click();
+}
+
+// The result panel's "Tool Error" box, once it says what `expected` matches (an earlier box may still show).
+async function toolError(expected) {
+  const box = page.getByRole('alert').filter({ hasText: 'Tool Error' }).filter({ hasText: expected }).first();
+  try {
+    await box.waitFor({ timeout: 10000 });
+  } catch {
+    const shown = await page.getByRole('alert').allInnerTexts();
+    throw new Error(`no Tool Error matching ${expected}; shown: ${JSON.stringify(shown).slice(0, 300)}`);
+  }
+  return (await box.innerText()).replace('Tool Error', '').trim();
 }
 
 await step('the Inspector shows a card for the server', async () => {
@@ -82,10 +104,20 @@ await step('the Inspector shows a card for the server', async () => {
 await step("flip the card's switch: sign-in through the consent page, Connected", async () => {
   await page.getByRole('switch').first().click({ force: true });
   await consent({ untick: ['read:customers'] });
+  await page.getByText(`MCP ${version}`, { exact: true }).first().waitFor();
+  return `the card says MCP ${version}`;
 });
 await step('Tools > get_store > Execute Tool: the store picked answers', async () => {
   await executeTool('get_store');
   await page.getByText(`"name": "${store}"`).first().waitFor();
+});
+await step('count_products with an unknown argument (as JSON): a Tool Error naming it', async () => {
+  await executeTool('count_products', '{"bogus": 1}');
+  return toolError(/count_products: unknown argument\(s\) bogus; it takes status/);
+});
+await step('list_products with per_page 1000 (as JSON): a Tool Error naming per_page', async () => {
+  await executeTool('list_products', '{"per_page": 1000}');
+  await toolError(/per_page/);
 });
 await step('list_customers without read:customers: Additional permissions required', async () => {
   await executeTool('list_customers');
