@@ -63,8 +63,39 @@ def test_rendered_suite_passes(copie, name):
             [UV, "run", "--no-sync", "python", "scripts/bench.py", "--quick"], cwd=project, timeout=300, env=env
         )
     assert bench.returncode == 0, bench.stdout[-3000:] + bench.stderr[-3000:]
-    # bench.py exits 1 on a failed call or a burst of more than one introspection; the line proves it ran.
-    assert "auth/floor" in bench.stdout
+    assert_bench_output(bench.stdout, VARIANTS[name].get("framework", "mcp"))
+
+
+BENCH_WORKLOADS = ("ping (2025-11-25)", "server/discover (2026-07-28)")
+BENCH_LOADS = {"concurrent": ("concurrent (10)", "0.95"), "sequential": ("sequential (1 connection)", "0.90")}
+
+
+def assert_bench_output(stdout: str, framework: str) -> None:
+    """What a reader of the benchmark relies on: the bare framework as the floor, every ratio, every verdict.
+
+    bench.py exits 1 on a failed call, a sequential client that needed a second connection, or a burst of
+    other than one introspection, so a run that gets here measured answers; the ratios are not asserted
+    (a shared CI machine's figures vary), their presence is.
+    """
+    bare = {"mcp": "the MCP SDK (MCPServer)", "fastmcp": "FastMCP"}[framework]
     assert re.search(
-        r"^50-way cold burst of one token: 50/50 answered 200, 1 introspection\(s\)$", bench.stdout, re.MULTILINE
+        rf"^bare: {re.escape(bare)} alone \(static token verifier, one tool, uvicorn\.run\)", stdout, re.MULTILINE
+    )
+    number, ratio = r"\d+", r"\*\*\d+\.\d\d\*\* \(\d+\.\d\d-\d+\.\d\d\)"
+    for workload in BENCH_WORKLOADS:
+        for kind, (load, target) in BENCH_LOADS.items():
+            row = rf"^\| {re.escape(workload)} \| {re.escape(load)} \| {number} \| {number} \| {ratio} \|"
+            assert re.search(row, stdout, re.MULTILINE), f"no bare-vs-project row for {workload}, {load}:\n{stdout}"
+            verdict = (
+                rf"^{re.escape(workload)}, {kind}: project/bare \d+\.\d\d \(target >= {re.escape(target)}\): "
+                r"(target met|TARGET MISSED)$"
+            )
+            assert re.search(verdict, stdout, re.MULTILINE), f"no verdict for {workload}, {kind}:\n{stdout}"
+    assert re.search(r"^Targets: project/bare >= 0\.95 concurrent, >= 0\.90 sequential", stdout, re.MULTILINE)
+    for workload in (r"tools/call \w+", r"tools/call \w+, new token per call"):  # this project alone
+        assert re.search(rf"^\| {workload} \| \d+ \(\d+-\d+\) \|", stdout, re.MULTILINE), (
+            f"no {workload} row:\n{stdout}"
+        )
+    assert re.search(
+        r"^50-way cold burst of one token: 50/50 answered 200, 1 introspection\(s\)$", stdout, re.MULTILINE
     )

@@ -14,6 +14,7 @@ from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from . import PROJECT_NAME
 from .auth import AuthMiddleware, TokenVerifier
@@ -48,6 +49,25 @@ async def mcp_lifespan(app: Starlette) -> AsyncIterator[None]:
     """Run the framework app's own lifespan (its session manager) for as long as the outer app lives."""
     async with app.router.lifespan_context(app):
         yield
+
+
+class ServerApp(Starlette):
+    """The routes, with the ``/mcp`` requests of non-browser clients handed straight to the gate.
+
+    Without an ``Origin`` header CORS has nothing to do and there is one route to match: skipping
+    Starlette's middleware stack and router there saves about 20 µs on every MCP request.
+    """
+
+    def __init__(self, *, mcp: ASGIApp, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._mcp = mcp
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["path"] == MCP_PATH and all(k != b"origin" for k, _ in scope["headers"]):
+            scope["app"] = self
+            await self._mcp(scope, receive, send)
+            return
+        await super().__call__(scope, receive, send)
 
 
 @dataclass
@@ -137,7 +157,8 @@ def create_app(
         finally:
             await components.aclose()
 
-    app = Starlette(
+    app = ServerApp(
+        mcp=guarded,
         routes=[
             Route(resource_metadata_path(settings.mcp_resource_url), resource_metadata, methods=["GET"]),
             Route(PROTECTED_RESOURCE_WELL_KNOWN + "{rest:path}", not_found),

@@ -39,7 +39,7 @@ MAX_BODY_BYTES = 4 * 1024 * 1024
 class TokenVerifier(Protocol):
     """Turns a bearer token into a principal or raises ``InvalidToken`` / ``AuthServerUnavailable``."""
 
-    async def principal(self, token: str) -> Principal: ...
+    async def principal(self, token: str, digest: str | None = None) -> Principal: ...
 
 
 class AuthMiddleware:
@@ -70,12 +70,18 @@ class AuthMiddleware:
         if scope["type"] != "http" or scope["method"] == "OPTIONS":
             await self.app(scope, receive, send)
             return
-        headers: list[tuple[bytes, bytes]] = scope["headers"]
-        sent_origin = next((v.decode("latin-1") for k, v in headers if k == b"origin"), None)
+        sent_origin = version = None
+        authorization: list[str] = []
+        for name, value in scope["headers"]:  # one pass: this runs on every request
+            if name == b"authorization":
+                authorization.append(value.decode("latin-1"))
+            elif name == b"origin" and sent_origin is None:
+                sent_origin = value.decode("latin-1")
+            elif name == PROTOCOL_VERSION_HEADER and version is None:
+                version = value.decode("latin-1")
         if sent_origin is not None and not self.origin_allowed(sent_origin):
             await refusals.forbidden_origin()(scope, receive, send)
             return
-        authorization = [v.decode("latin-1") for k, v in headers if k == b"authorization"]
         try:
             token = bearer_token(authorization)
         except BearerError as exc:
@@ -83,7 +89,7 @@ class AuthMiddleware:
             return
         digest = token_digest(token)
         try:
-            principal = await self.verifier.principal(token)
+            principal = await self.verifier.principal(token, digest)
         except InvalidToken as exc:
             log.info("refused token %s: %s", fingerprint(digest), exc)
             await refusals.invalid_token(self.metadata_url, str(exc))(scope, receive, send)
@@ -97,7 +103,6 @@ class AuthMiddleware:
             if body is None:
                 await refusals.too_large()(scope, receive, send)
                 return
-            version = next((v.decode("latin-1") for k, v in headers if k == PROTOCOL_VERSION_HEADER), None)
             refusal = self._refuse_calls(body, principal, digest, modern=is_modern(version))
             if refusal is not None:
                 await refusal(scope, receive, send)

@@ -47,9 +47,15 @@ class Introspector:
         self._flight = SingleFlight()
         rate = settings.introspection_rate_limit
         self._limiter = TokenBucket(rate=rate, burst=2 * rate)
+        # The cached bytes last decoded for each key, and what they decoded to: a warm request does
+        # not decode or check the same bytes again. The cache stays the one source of lifetimes: an
+        # entry here is used only while the cache still holds exactly these bytes.
+        self._decoded: dict[str, tuple[bytes, Principal | None]] = {}
+        self._decoded_limit = settings.introspection_cache_size
 
-    async def principal(self, token: str) -> Principal:
-        key = "introspection:" + token_digest(token)
+    async def principal(self, token: str, digest: str | None = None) -> Principal:
+        """The principal of ``token`` (whose SHA-256 ``digest`` the caller may already have)."""
+        key = "introspection:" + (digest or token_digest(token))
         try:
             return await compute_once(
                 self._cache,
@@ -66,13 +72,29 @@ class Introspector:
         """A cached principal still valid for this server (the cache may be shared with others)."""
         cached = await self._cache.get(key)
         if cached is None:
+            self._decoded.pop(key, None)
             return None
-        principal = Principal.from_bytes(cached)
+        known = self._decoded.get(key)
+        if known is not None and known[0] == cached:
+            principal = known[1]
+        else:
+            principal = self._decode(key, cached)
+        if principal is None:
+            return None
         if principal.exp <= self._clock() - CLOCK_LEEWAY:
             await self._cache.delete(key)
+            self._decoded.pop(key, None)
             return None
-        if not any(same_resource(a, self._settings.mcp_resource_url) for a in principal.aud):
-            return None
+        return principal
+
+    def _decode(self, key: str, cached: bytes) -> Principal | None:
+        """The cached principal, if it is for this server; remembered with the bytes it came from."""
+        decoded = Principal.from_bytes(cached)
+        ours = any(same_resource(a, self._settings.mcp_resource_url) for a in decoded.aud)
+        principal = decoded if ours else None
+        if len(self._decoded) >= self._decoded_limit:
+            del self._decoded[next(iter(self._decoded))]  # the oldest
+        self._decoded[key] = (cached, principal)
         return principal
 
     async def _introspect(self, token: str, key: str) -> Principal:

@@ -16,6 +16,9 @@ from .calls import tool_names
 
 IMPLIED: Mapping[str, frozenset[str]] = {}
 
+# A body with fewer brackets than this cannot be nested deeply enough to trouble a JSON parser.
+SHALLOW = 256
+
 # Never named in a challenge (MCP 2026-07-28, refresh tokens): a client asks for it on its own.
 NEVER_CHALLENGED = frozenset({"offline_access"})
 
@@ -43,6 +46,18 @@ def challenge_scopes(granted: Iterable[str], needed: Iterable[str], *, modern: b
     return sorted(scopes - NEVER_CHALLENGED)
 
 
+def _plainly_no_tool_call(body: bytes) -> bool:
+    """Whether ``body`` cannot hold a ``tools/call`` and is too shallow to trouble a JSON parser.
+
+    A parser reads ``tools/call`` from these bytes only if they spell it: without a backslash no
+    JSON escape (``tools\\/call``, ``\\u0074ools/call``) can, and without a NUL byte the parser
+    decodes them as UTF-8, not UTF-16 or UTF-32. Such a body needs no parse here.
+    """
+    if b"tools/call" in body or b"\\" in body or b"\x00" in body:
+        return False
+    return body.count(b"[") + body.count(b"{") < SHALLOW
+
+
 @dataclass(frozen=True)
 class ScopeRefusal:
     """A request whose tool calls need scopes the token lacks: what they need, and what to ask for."""
@@ -63,7 +78,11 @@ class ToolCallPolicy:
 
         Raises ``calls.MalformedBody`` for a body no JSON parser can read.
         """
+        if _plainly_no_tool_call(body):
+            return None
         names = tool_names(body)
+        if not names:
+            return None
         needed = frozenset().union(*(self._tool_scopes.get(name, frozenset()) for name in names))
         lacking = missing(granted, needed)
         if not lacking:

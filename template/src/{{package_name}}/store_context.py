@@ -37,19 +37,20 @@ class StoreContext:
     def fingerprint(self) -> str:
         return fingerprint(self.subject.digest)
 
-    def access_token(self) -> dict[str, Any]:
-        """The fields of an MCP SDK / FastMCP ``AccessToken`` for this principal.
 
-        ``token`` is ``sha256:<digest>``: tool code never sees the inbound token.
-        """
-        return {
-            "token": "sha256:" + self.subject.digest,
-            "client_id": self.principal.client_id,
-            "scopes": sorted(self.principal.scopes),
-            "expires_at": int(self.principal.exp),
-            "subject": self.principal.sub,
-            "claims": self.principal.claims(),
-        }
+def access_token_fields(digest: str, principal: Principal) -> dict[str, Any]:
+    """The fields of an MCP SDK / FastMCP ``AccessToken`` for the token with ``digest``.
+
+    ``token`` is ``sha256:<digest>``: tool code never sees the inbound token.
+    """
+    return {
+        "token": "sha256:" + digest,
+        "client_id": principal.client_id,
+        "scopes": sorted(principal.scopes),
+        "expires_at": int(principal.exp),
+        "subject": principal.sub,
+        "claims": principal.claims(),
+    }
 
 
 _current: ContextVar[StoreContext | None] = ContextVar("store_context", default=None)
