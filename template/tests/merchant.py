@@ -8,6 +8,8 @@ from urllib.parse import parse_qs, urljoin, urlsplit
 
 import httpx2 as httpx
 
+from tests.helpers import TLS_CONTEXT
+
 
 class ConsentForm(HTMLParser):
     """The inputs of the consent page's form."""
@@ -44,7 +46,7 @@ class Merchant:
     pages: list[ConsentForm] = field(default_factory=list)  # every consent page seen, in order
 
     def authorize(self, url: str) -> dict[str, str]:
-        with httpx.Client(timeout=10, follow_redirects=False) as browser:
+        with httpx.Client(timeout=10, follow_redirects=False, verify=TLS_CONTEXT) as browser:
             shown = browser.get(url)
             if shown.status_code == 302:  # an error sent straight back to the client
                 return self._back(shown)

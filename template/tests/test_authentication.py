@@ -1,4 +1,4 @@
-"""Contract §5: every authentication outcome, over real HTTP. Checklist ids in test names."""
+"""Every authentication outcome (RFC 6750, RFC 7662, MCP authorization), over real HTTP. Checklist ids in test names."""
 
 from __future__ import annotations
 
@@ -7,10 +7,9 @@ import json
 import httpx2 as httpx
 import pytest
 
-from tests.helpers import ERAS, MCP_HEADERS, MODERN, McpClient, challenge_params, era_headers, raw_request
+from tests.helpers import ERAS, MCP_HEADERS, MODERN, TOOLS_LIST, challenge_params, era_headers, raw_request
 from tests.project import SCOPES, TOOLS
 
-LIST = {"jsonrpc": "2.0", "id": 1, "method": "tools/list", "params": {}}
 RAW_MCP_HEADERS = [(name.encode(), value.encode()) for name, value in MCP_HEADERS.items()]
 TOOL = TOOLS[0]
 
@@ -18,7 +17,7 @@ TOOL = TOOLS[0]
 def raw_post(mcp, headers: list[tuple[str, str]], url_suffix: str = "", content: str | None = None) -> httpx.Response:
     """POST with exactly these extra headers (repeats allowed)."""
     all_headers = list(MCP_HEADERS.items()) + headers
-    return mcp.http.post(mcp.url + url_suffix, content=content or json.dumps(LIST), headers=all_headers)
+    return mcp.http.post(mcp.url + url_suffix, content=content or json.dumps(TOOLS_LIST), headers=all_headers)
 
 
 def assert_no_credentials_challenge(response: httpx.Response, resource_url: str) -> None:
@@ -43,7 +42,9 @@ def test_f14_other_scheme_is_no_credentials(mcp, resource_url, sandbox, value):
 
 @pytest.mark.parametrize("value", [b"Bearer", b"Bearer ", b"bearer    "])
 def test_hdr_04_empty_token_is_invalid_request(mcp, sandbox, value):
-    status, headers, _ = raw_request(mcp.url, [*RAW_MCP_HEADERS, (b"Authorization", value)], json.dumps(LIST).encode())
+    status, headers, _ = raw_request(
+        mcp.url, [*RAW_MCP_HEADERS, (b"Authorization", value)], json.dumps(TOOLS_LIST).encode()
+    )
     assert status == 400
     assert challenge_params(headers["www-authenticate"])["error"] == "invalid_request"
     assert sandbox.counters.introspections == 0
@@ -88,7 +89,7 @@ def test_hdr_03_f15_bad_syntax_is_invalid_token(mcp, resource_url, sandbox, valu
 @pytest.mark.parametrize("value", ["Bearer café".encode(), b"Bearer\tabc", b"Bearer abc\x01"])
 def test_hdr_03_raw_bytes_are_invalid_token(mcp, sandbox, value):
     status, headers, body = raw_request(
-        mcp.url, [*RAW_MCP_HEADERS, (b"Authorization", value)], json.dumps(LIST).encode()
+        mcp.url, [*RAW_MCP_HEADERS, (b"Authorization", value)], json.dumps(TOOLS_LIST).encode()
     )
     assert status in (400, 401)
     if status == 401:
@@ -174,16 +175,16 @@ def test_hdr_13_preflight_needs_no_auth(mcp):
 def test_err_01_www_06_inactive_token(mcp, resource_url, sandbox, mint):
     token = mint()
     sandbox.revoke(token)
-    response = mcp.post(LIST, "unknown-token-123")
+    response = mcp.post(TOOLS_LIST, "unknown-token-123")
     assert response.status_code == 401
     params = challenge_params(response.headers["www-authenticate"])
     assert params["error"] == "invalid_token"
     assert params["resource_metadata"] == resource_url + "/.well-known/oauth-protected-resource"
-    assert mcp.post(LIST, token).status_code == 401
+    assert mcp.post(TOOLS_LIST, token).status_code == 401
 
 
 def refused(mcp, token: str) -> None:
-    response = mcp.post(LIST, token)
+    response = mcp.post(TOOLS_LIST, token)
     assert response.status_code == 401, response.text
     assert challenge_params(response.headers["www-authenticate"])["error"] == "invalid_token"
 
@@ -204,21 +205,18 @@ def test_aud_01_audience_must_be_this_server(mcp, mint, resource_url):
     refused(mcp, mint(overrides={"aud": None}))
     refused(mcp, mint(audience=resource_url + "/mcp"))  # no prefix matching, either way
     refused(mcp, mint(audience=resource_url.rsplit(":", 1)[0]))
-    assert mcp.post(LIST, mint(overrides={"aud": ["https://other.example", resource_url]})).status_code == 200
+    assert mcp.post(TOOLS_LIST, mint(overrides={"aud": ["https://other.example", resource_url]})).status_code == 200
 
 
-def test_aud_02_scheme_case_insensitive_path_exact(mcp, mint, resource_url, sandbox, server_factory):
-    assert mcp.post(LIST, mint(audience=resource_url.replace("http://", "HTTP://"))).status_code == 200
+def test_aud_02_scheme_case_insensitive_path_exact(mcp, mint, resource_url, sandbox, server_factory, connect):
+    assert mcp.post(TOOLS_LIST, mint(audience=resource_url.replace("http://", "HTTP://"))).status_code == 200
     # An empty path is "/" (RFC 3986 §6.2.3): TypeScript clients (MCP Inspector, mcp-remote) send
     # resource=http://host:port/ for R=http://host:port, and Whatalo echoes it as aud.
-    assert mcp.post(LIST, mint(audience=resource_url + "/")).status_code == 200
-    with server_factory(path="/mcp") as (settings, server):
-        with_path = McpClient(server.url)
-        try:
-            assert with_path.post(LIST, mint(audience=settings.mcp_resource_url)).status_code == 200
-            refused(with_path, mint(audience=settings.mcp_resource_url + "/"))  # another resource
-        finally:
-            with_path.close()
+    assert mcp.post(TOOLS_LIST, mint(audience=resource_url + "/")).status_code == 200
+    with server_factory(path="/mcp") as running:
+        with_path = connect(running)
+        assert with_path.post(TOOLS_LIST, mint(audience=running.resource_url)).status_code == 200
+        refused(with_path, mint(audience=running.resource_url + "/"))  # another resource
 
 
 def test_int_08_foreign_issuer(mcp, mint):
@@ -249,16 +247,13 @@ def test_initialize_ping_and_list_need_only_a_valid_token(mcp, mint):
 
 
 @pytest.mark.parametrize("era", [None, *ERAS])
-def test_err_02_insufficient_scope_is_403_with_every_needed_scope(server, mint, resource_url, sandbox, era):
+def test_err_02_insufficient_scope_is_403_with_every_needed_scope(server, connect, mint, resource_url, sandbox, era):
     """Era-aware step-up: modern names what the call needs; legacy adds what the token already holds."""
     granted = [scope for scope in SCOPES if scope != TOOL.scope]
     token = mint(scopes=granted)
     before = sandbox.counters.api_calls
-    mcp = McpClient(server[1].url, era)
-    try:
-        response = mcp.post(mcp.message("tools/call", {"name": TOOL.name, "arguments": {}}), token)
-    finally:
-        mcp.close()
+    mcp = connect(server, era)
+    response = mcp.post(mcp.message("tools/call", {"name": TOOL.name, "arguments": {}}), token)
     assert response.status_code == 403
     params = challenge_params(response.headers["www-authenticate"])
     assert params["error"] == "insufficient_scope"

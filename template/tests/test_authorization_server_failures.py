@@ -1,4 +1,4 @@
-"""Contract §5 last row and checklist F-01…F-06, ERR-06: when Whatalo cannot decide, answer 503."""
+"""When Whatalo cannot decide, answer 503 with Retry-After, never 401 (checklist F-01…F-06, ERR-06)."""
 
 from __future__ import annotations
 
@@ -8,11 +8,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from tests.conftest import RS_CLIENT_ID
-from tests.helpers import STORE_A, challenge_params
-from tests.project import SCOPES, BackgroundServer, SandboxState, bind, create_sandbox_app
-
-LIST = {"jsonrpc": "2.0", "id": 1, "method": "tools/list", "params": {}}
+from tests.helpers import RS_CLIENT_ID, STORE_A, TOOLS_LIST, challenge_params
+from tests.project import SCOPES, BackgroundServer, SandboxState
 
 
 def assert_unavailable(response) -> None:
@@ -36,7 +33,7 @@ def assert_unavailable(response) -> None:
 )
 def test_f03_f05_f06_bad_answers_are_503(mcp, mint, sandbox, status, body):
     sandbox.introspection_fault = (status, body)
-    assert_unavailable(mcp.post(LIST, mint()))
+    assert_unavailable(mcp.post(TOOLS_LIST, mint()))
 
 
 @pytest.mark.parametrize("status", [302, 307, 308])
@@ -52,7 +49,7 @@ def test_f06_redirects_are_not_followed(mcp, mint, sandbox, status):
     lure = Starlette(routes=[Route("/introspect", vouch, methods=["GET", "POST"])])
     with BackgroundServer(lure) as target:
         sandbox.introspection_fault = (status, "", {"Location": target.url + "/introspect"})
-        assert_unavailable(mcp.post(LIST, mint()))
+        assert_unavailable(mcp.post(TOOLS_LIST, mint()))
     assert followed == []
 
 
@@ -73,14 +70,14 @@ FAULTS: dict[str, tuple[str, object, object]] = {
 @pytest.mark.parametrize("fault", FAULTS)
 def test_cache_04_failures_are_not_cached_and_recovery_is_at_once(server_factory, mcp, mint, sandbox, fault):
     hook, failing, healthy = FAULTS[fault]
-    with server_factory(introspection_timeout=0.5) as (settings, server):
-        mcp.url = server.url + "/mcp"
-        token = mint(audience=settings.mcp_resource_url)
+    with server_factory(introspection_timeout=0.5) as running:
+        mcp.url = running.mcp_url
+        token = mint(audience=running.resource_url)
         setattr(sandbox, hook, failing)
-        assert_unavailable(mcp.post(LIST, token))
+        assert_unavailable(mcp.post(TOOLS_LIST, token))
         setattr(sandbox, hook, healthy)
         before = sandbox.counters.introspections
-        assert mcp.post(LIST, token).status_code == 200  # the same token, at once
+        assert mcp.post(TOOLS_LIST, token).status_code == 200  # the same token, at once
         assert sandbox.counters.introspections == before + 1  # asked again: the failure was not cached
 
 
@@ -88,65 +85,56 @@ def test_f04_rs_credentials_refused_then_restored(mcp, mint, sandbox, sandbox_se
     token = mint()
     set_secret(sandbox, "rotated-at-whatalo")
     try:
-        assert_unavailable(mcp.post(LIST, token))
+        assert_unavailable(mcp.post(TOOLS_LIST, token))
     finally:
-        set_secret(sandbox, sandbox_server[2])
-    assert mcp.post(LIST, token).status_code == 200
+        set_secret(sandbox, sandbox_server.client_secret)
+    assert mcp.post(TOOLS_LIST, token).status_code == 200
 
 
-def test_f01_down_after_discovery_then_back(server_factory, mcp, secrets_seen, sandbox_server):
+def test_f01_down_after_discovery_then_back(server_factory, mcp, secrets_seen, own_whatalo):
     """A Whatalo of its own, stopped and restarted on its port while the server runs."""
-    state = SandboxState()
-    sock = bind()
-    port = sock.getsockname()[1]
-    whatalo = BackgroundServer(create_sandbox_app(state), sock=sock).start()
-    state.issuer = state.api_url = whatalo.url
-    state.register_confidential_client(RS_CLIENT_ID, sandbox_server[2])
-    try:
-        with server_factory(whatalo_issuer=whatalo.url, whatalo_api_url=whatalo.url) as (settings, server):
-            mcp.url = server.url + "/mcp"
-            cached, fresh = (state.mint(STORE_A, list(SCOPES), settings.mcp_resource_url) for _ in range(2))
-            secrets_seen.update((cached, fresh))
-            assert mcp.post(LIST, cached).status_code == 200
-            whatalo.stop()
-            assert_unavailable(mcp.post(LIST, fresh))
-            assert mcp.post(LIST, cached).status_code == 200  # an answer cached before the outage still serves
-            whatalo = BackgroundServer(create_sandbox_app(state), port=port).start()
-            assert mcp.post(LIST, fresh).status_code == 200  # back at once
-    finally:
-        whatalo.stop()
+    with server_factory(whatalo_issuer=own_whatalo.url, whatalo_api_url=own_whatalo.url) as running:
+        mcp.url = running.mcp_url
+        cached, fresh = (own_whatalo.state.mint(STORE_A, list(SCOPES), running.resource_url) for _ in range(2))
+        secrets_seen.update((cached, fresh))
+        assert mcp.post(TOOLS_LIST, cached).status_code == 200
+        own_whatalo.stop()
+        assert_unavailable(mcp.post(TOOLS_LIST, fresh))
+        assert mcp.post(TOOLS_LIST, cached).status_code == 200  # an answer cached before the outage still serves
+        own_whatalo.restart()
+        assert mcp.post(TOOLS_LIST, fresh).status_code == 200  # back at once
 
 
 def test_f04_rs_credentials_refused_is_503_not_401(server_factory, mcp, mint, sandbox):
-    with server_factory(whatalo_client_secret="wrong-secret") as (settings, server):
-        mcp.url = server.url + "/mcp"
-        assert_unavailable(mcp.post(LIST, mint(audience=settings.mcp_resource_url)))
+    with server_factory(whatalo_client_secret="wrong-secret") as running:
+        mcp.url = running.mcp_url
+        assert_unavailable(mcp.post(TOOLS_LIST, mint(audience=running.resource_url)))
 
 
 def test_f01_authorization_server_unreachable(server_factory, mcp, mint):
-    with server_factory(whatalo_issuer="http://127.0.0.1:9") as (settings, server):
-        mcp.url = server.url + "/mcp"
-        assert_unavailable(mcp.post(LIST, mint(audience=settings.mcp_resource_url)))
-        ready = mcp.http.get(server.url + "/readyz")
+    with server_factory(whatalo_issuer="http://127.0.0.1:9") as running:
+        mcp.url = running.mcp_url
+        assert_unavailable(mcp.post(TOOLS_LIST, mint(audience=running.resource_url)))
+        ready = mcp.http.get(running.url + "/readyz")
         assert ready.status_code == 503
 
 
 def test_int_12_issuer_mismatch_is_not_ready_and_503(server_factory, mcp, mint, sandbox):
-    with server_factory(whatalo_issuer=sandbox.issuer.replace("127.0.0.1", "localhost")) as (settings, server):
-        mcp.url = server.url + "/mcp"
-        ready = mcp.http.get(server.url + "/readyz")
+    with server_factory(whatalo_issuer=sandbox.issuer.replace("127.0.0.1", "localhost")) as running:
+        mcp.url = running.mcp_url
+        ready = mcp.http.get(running.url + "/readyz")
         assert ready.status_code == 503
         assert "issuer mismatch" in ready.json()["checks"]["authorization_server"]
-        assert_unavailable(mcp.post(LIST, mint(audience=settings.mcp_resource_url)))
+        assert_unavailable(mcp.post(TOOLS_LIST, mint(audience=running.resource_url)))
 
 
 def test_client_secret_post_also_works(server_factory, mcp, mint):
-    with server_factory(whatalo_client_auth_method="client_secret_post") as (settings, server):
-        mcp.url = server.url + "/mcp"
-        assert mcp.post(LIST, mint(audience=settings.mcp_resource_url)).status_code == 200
+    with server_factory(whatalo_client_auth_method="client_secret_post") as running:
+        mcp.url = running.mcp_url
+        assert mcp.post(TOOLS_LIST, mint(audience=running.resource_url)).status_code == 200
 
 
 def test_err_06_inactive_still_401_not_503(mcp, sandbox):
-    response = mcp.post(LIST, "never-issued")
+    response = mcp.post(TOOLS_LIST, "never-issued")
     assert response.status_code == 401
     assert challenge_params(response.headers["www-authenticate"])["error"] == "invalid_token"

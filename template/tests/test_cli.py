@@ -15,15 +15,8 @@ from typing import IO, Any
 import httpx2 as httpx
 import pytest
 
-from tests.helpers import STORE_A, STORE_B, run_cli
-from tests.project import CACHE_SETTINGS, PACKAGE, bind, cli
-
-
-def free_port() -> int:
-    sock = bind()
-    port: int = sock.getsockname()[1]
-    sock.close()
-    return port
+from tests.helpers import STORE_A, STORE_B, TLS_CONTEXT, free_port, run_cli
+from tests.project import CACHE_SETTINGS, PACKAGE, cli, listening_socket
 
 
 class Running:
@@ -95,7 +88,9 @@ def test_dev_serves_prints_how_to_connect_and_stops_cleanly_on_ctrl_c(cache_sett
         deadline = time.monotonic() + 20
         while True:
             try:
-                prm = httpx.get(f"http://127.0.0.1:{port}/.well-known/oauth-protected-resource", timeout=2)
+                prm = httpx.get(
+                    f"http://127.0.0.1:{port}/.well-known/oauth-protected-resource", timeout=2, verify=TLS_CONTEXT
+                )
                 break
             except httpx.TransportError:
                 assert time.monotonic() < deadline, "the MCP server did not start"
@@ -106,6 +101,7 @@ def test_dev_serves_prints_how_to_connect_and_stops_cleanly_on_ctrl_c(cache_sett
             json={"jsonrpc": "2.0", "id": 1, "method": "tools/list"},
             headers={"Authorization": f"Bearer {token}", "Accept": "application/json, text/event-stream"},
             timeout=10,
+            verify=TLS_CONTEXT,
         )
         assert listed.status_code == 200 and listed.json()["result"]["tools"]
     finally:
@@ -114,12 +110,12 @@ def test_dev_serves_prints_how_to_connect_and_stops_cleanly_on_ctrl_c(cache_sett
     assert "Traceback" not in stderr and "sandbox stopped" in output, stderr
     # LOG-01 in the real log sink: the server's log (stderr) has the call, never the token it carried.
     assert "POST /mcp allowed" in stderr and token not in stderr, stderr
-    bind("127.0.0.1", port).close()  # both ports are free again
-    bind("127.0.0.1", sandbox_port).close()
+    listening_socket("127.0.0.1", port).close()  # both ports are free again
+    listening_socket("127.0.0.1", sandbox_port).close()
 
 
 def test_a_busy_port_is_one_line_that_says_which_option_to_change():
-    busy = bind()
+    busy = listening_socket()
     busy.listen()
     try:
         result = run_cli("sandbox", "--port", str(busy.getsockname()[1]))

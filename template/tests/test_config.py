@@ -1,13 +1,16 @@
-"""Contract §2 and §3: configuration errors are one clear line; the command line works."""
+"""Configuration: the defaults, errors that are one clear line each; the command line works."""
 
 from __future__ import annotations
 
 import os
+import sys
+from importlib.metadata import entry_points
+from pathlib import Path
 
 import pytest
 
-from tests.helpers import run_cli
-from tests.project import CACHE_SETTINGS, COMMAND, DEFAULT_CACHE_URL, ConfigError, load_settings
+from tests.helpers import RS_CLIENT_ID, run_cli
+from tests.project import CACHE_SETTINGS, COMMAND, DEFAULT_CACHE_URL, ConfigError, cli, load_settings
 
 BASE = {"whatalo_client_id": "id", "whatalo_client_secret": "s3cr3t-value", **CACHE_SETTINGS}
 CACHE_ENV = {name.upper(): value for name, value in CACHE_SETTINGS.items()}
@@ -21,7 +24,7 @@ def clean_env(monkeypatch, tmp_path):
     monkeypatch.chdir(tmp_path)  # no .env of the developer's
 
 
-def test_defaults_follow_the_contract():
+def test_defaults_are_whatalos_production_and_a_local_server():
     settings = load_settings(**BASE)
     assert settings.whatalo_issuer == "https://app.whatalo.com"
     assert settings.whatalo_api_url == "https://api.whatalo.com"
@@ -80,15 +83,21 @@ def test_help_lists_the_commands():
     assert result.returncode == 0
     for command in ("serve", "dev", "sandbox", "check"):
         assert command in result.stdout
-    assert COMMAND
+
+
+def test_the_installed_command_is_the_command_line():
+    """``<project_slug>`` is installed (next to this interpreter) and runs the same ``main`` as ``python -m``."""
+    (script,) = [entry for entry in entry_points(group="console_scripts") if entry.name == COMMAND]
+    assert script.load() is cli.main
+    assert Path(sys.executable).with_name(COMMAND).is_file()
 
 
 def test_check_against_the_sandbox(sandbox_server, cache_settings):
-    state, _, secret = sandbox_server
+    state, secret = sandbox_server.state, sandbox_server.client_secret
     env = {
         "WHATALO_ISSUER": state.issuer,
         "WHATALO_API_URL": state.api_url,
-        "WHATALO_CLIENT_ID": "test-mcp-server",
+        "WHATALO_CLIENT_ID": RS_CLIENT_ID,
         **CACHE_ENV,
         **{name.upper(): value for name, value in cache_settings.items()},
     }

@@ -7,10 +7,8 @@ import hashlib
 import json
 from urllib.parse import quote
 
-from tests.helpers import MCP_HEADERS, STORE_A
+from tests.helpers import MCP_HEADERS, STORE_A, TOOLS_LIST, minimal_arguments
 from tests.project import TOOLS
-
-LIST = {"jsonrpc": "2.0", "id": 1, "method": "tools/list", "params": {}}
 
 
 def forms(token: str) -> list[str]:
@@ -22,17 +20,21 @@ def test_log_01_canary_token_never_logged(mcp, mint, sandbox, log_capture, sandb
     canary = mint()
     revoked = mint()
     sandbox.revoke(revoked)
-    mcp.post(LIST, canary)
-    mcp.post(LIST, revoked)
-    mcp.http.post(mcp.url + "?access_token=" + canary, content=json.dumps(LIST), headers=MCP_HEADERS)
-    mcp.http.post(mcp.url, content=json.dumps(LIST), headers={**MCP_HEADERS, "Cookie": f"access_token={canary}"})
-    mcp.http.post(mcp.url, content=json.dumps(LIST), headers={**MCP_HEADERS, "Authorization": f"Bearer {canary} x"})
+    mcp.post(TOOLS_LIST, canary)
+    mcp.post(TOOLS_LIST, revoked)
+    mcp.http.post(mcp.url + "?access_token=" + canary, content=json.dumps(TOOLS_LIST), headers=MCP_HEADERS)
+    mcp.http.post(mcp.url, content=json.dumps(TOOLS_LIST), headers={**MCP_HEADERS, "Cookie": f"access_token={canary}"})
+    mcp.http.post(
+        mcp.url, content=json.dumps(TOOLS_LIST), headers={**MCP_HEADERS, "Authorization": f"Bearer {canary} x"}
+    )
     tool = TOOLS[0]
-    mcp.call(canary, tool.name, {})
+    arguments = minimal_arguments(tool, sandbox.stores[STORE_A])
+    assert not mcp.call(canary, tool.name, arguments).is_error
     sandbox.fail_next_api_call(500, "INTERNAL", "boom")
-    mcp.call(canary, tool.name, {})
+    assert mcp.call(canary, tool.name, arguments).is_error
+    assert not sandbox.api_faults  # the failing call reached Whatalo's API: its error path was logged too
     text = "\n".join(log_capture.lines[start:])
-    secret = sandbox_server[2]
+    secret = sandbox_server.client_secret
     for value in [*forms(canary), *forms(revoked), *forms(secret), *sandbox.api_bearer_tokens]:
         assert value not in text
 
@@ -41,7 +43,7 @@ def test_log_02_refusals_carry_a_fingerprint(mcp, sandbox, mint, log_capture):
     start = len(log_capture.lines)
     token = mint()
     sandbox.revoke(token)
-    assert mcp.post(LIST, token).status_code == 401
+    assert mcp.post(TOOLS_LIST, token).status_code == 401
     fingerprint = hashlib.sha256(token.encode()).hexdigest()[:8]
     assert any(fingerprint in line for line in log_capture.lines[start:])
 
@@ -49,7 +51,7 @@ def test_log_02_refusals_carry_a_fingerprint(mcp, sandbox, mint, log_capture):
 def test_log_02_allowed_requests_are_audited(mcp, mint, log_capture):
     start = len(log_capture.lines)
     token = mint()
-    assert mcp.post(LIST, token).status_code == 200
+    assert mcp.post(TOOLS_LIST, token).status_code == 200
     fingerprint = hashlib.sha256(token.encode()).hexdigest()[:8]
     audit = [line for line in log_capture.lines[start:] if "POST /mcp allowed" in line]
     assert audit and audit[0].startswith("INFO")
@@ -60,7 +62,8 @@ def test_tool_logs_carry_store_and_fingerprint(mcp, mint, sandbox, log_capture):
     start = len(log_capture.lines)
     token = mint()
     sandbox.fail_next_api_call(429, "RATE_LIMITED", "slow down", retry_after=3)
-    assert mcp.call(token, TOOLS[0].name, {}).is_error
+    assert mcp.call(token, TOOLS[0].name, minimal_arguments(TOOLS[0], sandbox.stores[STORE_A])).is_error
+    assert not sandbox.api_faults  # the tool ran and met Whatalo's error
     fingerprint = hashlib.sha256(token.encode()).hexdigest()[:8]
     lines = [line for line in log_capture.lines[start:] if f"store={STORE_A}" in line]
     assert lines and all(f"token={fingerprint}" in line for line in lines)

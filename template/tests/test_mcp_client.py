@@ -5,32 +5,36 @@ from __future__ import annotations
 import anyio
 import pytest
 
-from tests.helpers import ERAS, LEGACY, MODERN, STORE_A, Bearer, Exchange, client_mode, sdk_client
+from tests.helpers import (
+    ERAS,
+    LEGACY,
+    MODERN,
+    STORE_A,
+    Bearer,
+    Exchange,
+    client_mode,
+    minimal_arguments,
+    pick_tool,
+    sdk_client,
+)
 from tests.project import TOOLS
 
 
 @pytest.mark.parametrize("era", ERAS)
 def test_official_client_lists_and_calls_tools(server, mint, sandbox, era):
     token = mint()
-    url = server[1].url + "/mcp"
+    tool = pick_tool(list(TOOLS))
     exchanges: list[Exchange] = []
 
     async def scenario() -> None:
-        async with sdk_client(url, client_mode(era), Bearer(token), exchanges) as client:
+        async with sdk_client(server.mcp_url, client_mode(era), Bearer(token), exchanges) as client:
             assert client.protocol_version == era
             listed = await client.list_tools()
-            tools = {tool.name: tool for tool in listed.tools}
-            assert set(tools) == {tool.name for tool in TOOLS}
-            free = [name for name, tool in tools.items() if not tool.input_schema.get("required")]
-            name = free[0] if free else next(iter(tools))
-            result = await client.call_tool(name, {})
-            if free:
-                assert not result.is_error, result.content
-                assert sandbox.api_bearer_tokens  # it reached the store's API with an exchanged token
-                assert all(sandbox.tokens[t].store_id == STORE_A for t in sandbox.api_bearer_tokens)
-            else:
-                assert result.is_error  # missing required arguments: a tool error, nothing sent upstream
-                assert not sandbox.api_bearer_tokens
+            assert {listed_tool.name for listed_tool in listed.tools} == {spec.name for spec in TOOLS}
+            result = await client.call_tool(tool.name, minimal_arguments(tool, sandbox.stores[STORE_A]))
+            assert not result.is_error, result.content
+            assert sandbox.api_bearer_tokens  # it reached the store's API with an exchanged token
+            assert all(sandbox.tokens[t].store_id == STORE_A for t in sandbox.api_bearer_tokens)
 
     anyio.run(scenario)
     versions = [e.request_headers.get("mcp-protocol-version") for e in exchanges]
@@ -49,7 +53,7 @@ def test_official_client_negotiates_the_modern_revision_by_default(server, mint)
     exchanges: list[Exchange] = []
 
     async def scenario() -> None:
-        async with sdk_client(server[1].url + "/mcp", "auto", Bearer(mint()), exchanges) as client:
+        async with sdk_client(server.mcp_url, "auto", Bearer(mint()), exchanges) as client:
             assert client.protocol_version == MODERN
             assert (await client.list_tools()).tools
 

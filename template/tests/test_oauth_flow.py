@@ -10,7 +10,6 @@ client opening with ``initialize`` (2025-11-25) and the stateless client (2026-0
 
 from __future__ import annotations
 
-import inspect
 import time
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -22,11 +21,22 @@ from mcp import Client
 from mcp.client.auth import OAuthClientProvider
 from mcp.shared.auth import AuthorizationCodeResult, OAuthClientInformationFull, OAuthClientMetadata, OAuthToken
 
-from tests.helpers import ERAS, MODERN, STORE_B, Exchange, McpClient, challenge_params, client_mode, sdk_client
+from tests.helpers import (
+    ERAS,
+    MODERN,
+    REDIRECT_URI,
+    STORE_B,
+    TLS_CONTEXT,
+    Exchange,
+    challenge_params,
+    client_mode,
+    minimal_arguments,
+    pick_tool,
+    sdk_client,
+)
 from tests.merchant import Merchant
-from tests.project import SCOPES, TOOLS, ToolSpec
+from tests.project import SCOPES, TOOLS
 
-REDIRECT = "http://127.0.0.1:8765/callback"  # never opened: the merchant's answer is read from the redirect
 TTL = 1  # seconds: the revocation budget this test holds the server to
 Seen = list[tuple[str, str, int]]
 
@@ -49,16 +59,6 @@ class MemoryStorage:
 
     async def set_client_info(self, client_info: OAuthClientInformationFull) -> None:
         self.client = client_info
-
-
-def free(tool: ToolSpec) -> bool:
-    """Callable with no arguments (every argument has a default)."""
-    return all(p.default is not p.empty for p in inspect.signature(tool.fn).parameters.values())
-
-
-def pick(tools: list[ToolSpec]) -> ToolSpec:
-    """``get_store`` if there, else a tool callable without arguments, else the first."""
-    return min(tools, key=lambda tool: (tool.name != "get_store", not free(tool)))
 
 
 def host(
@@ -84,7 +84,7 @@ def host(
         server_url=url,
         client_metadata=OAuthClientMetadata(
             client_name="Test host",
-            redirect_uris=[REDIRECT],  # type: ignore[list-item]
+            redirect_uris=[REDIRECT_URI],  # type: ignore[list-item]
             token_endpoint_auth_method=auth_method,  # type: ignore[arg-type]
         ),
         storage=storage,
@@ -115,16 +115,16 @@ def in_order(seen: Seen, expected: list[tuple[str, str, int]]) -> bool:
 @pytest.mark.parametrize("era", ERAS)
 @pytest.mark.parametrize("auth_method", ["client_secret_basic", "none"])  # confidential, or public as Inspector
 def test_a_host_signs_in_through_consent_and_works_on_the_store_picked(server, sandbox, auth_method, era):
-    url = server[1].url + "/mcp"
     merchant, storage = Merchant(STORE_B), MemoryStorage()
-    tool = pick(list(TOOLS))
+    tool = pick_tool(list(TOOLS))
+    arguments = minimal_arguments(tool, sandbox.stores[STORE_B])  # the store the merchant will pick
     results: dict[str, Any] = {}
 
     async def scenario(client: Client) -> None:
         results["listed"] = {t.name for t in (await client.list_tools()).tools}
-        results["call"] = await client.call_tool(tool.name, {})
+        results["call"] = await client.call_tool(tool.name, arguments)
 
-    seen = steps(host(url, era, merchant, storage, scenario, auth_method))
+    seen = steps(host(server.mcp_url, era, merchant, storage, scenario, auth_method))
 
     assert storage.client is not None and storage.client.token_endpoint_auth_method == auth_method
     assert in_order(
@@ -144,37 +144,33 @@ def test_a_host_signs_in_through_consent_and_works_on_the_store_picked(server, s
 
     assert storage.tokens is not None and storage.tokens.refresh_token
     claims = sandbox.introspect(storage.tokens.access_token)
-    assert claims["whatalo_store_id"] == STORE_B and claims["aud"] == server[0].mcp_resource_url
+    assert claims["whatalo_store_id"] == STORE_B and claims["aud"] == server.resource_url
     assert storage.tokens.access_token not in sandbox.api_bearer_tokens  # never passed through
-    if free(tool):
-        assert not results["call"].is_error, results["call"].content
-        assert sandbox.api_bearer_tokens
-        assert {sandbox.tokens[t].store_id for t in sandbox.api_bearer_tokens} == {STORE_B}
-        if tool.name == "get_store":  # the data itself is the picked store's
-            assert results["call"].structured_content["data"]["id"] == STORE_B
-    else:  # no tool of this project runs without arguments: a validation error, after authorization
-        assert results["call"].is_error and not sandbox.api_bearer_tokens
+    assert not results["call"].is_error, results["call"].content
+    assert sandbox.api_bearer_tokens
+    assert {sandbox.tokens[t].store_id for t in sandbox.api_bearer_tokens} == {STORE_B}
+    if tool.name == "get_store":  # the data itself is the picked store's
+        assert results["call"].structured_content["data"]["id"] == STORE_B
 
 
 @pytest.mark.skipif(len(SCOPES) < 2, reason="a step-up needs a second scope; this project has one")
 @pytest.mark.parametrize("era", ERAS)
 def test_a_call_beyond_the_grant_steps_up_and_succeeds(server, sandbox, era):
-    url = server[1].url + "/mcp"
-    first = pick(list(TOOLS))
-    second = pick([t for t in TOOLS if t.scope != first.scope])
+    first = pick_tool(list(TOOLS))
+    second = pick_tool([t for t in TOOLS if t.scope != first.scope])
     merchant, storage = Merchant(STORE_B, scopes={first.scope}), MemoryStorage()
     results: dict[str, Any] = {}
 
     async def scenario(client: Client) -> None:
-        results["first"] = await client.call_tool(first.name, {})
+        results["first"] = await client.call_tool(first.name, minimal_arguments(first, sandbox.stores[STORE_B]))
         granted = storage.tokens.scope if storage.tokens else None
         results["granted"] = set((granted or "").split())
         merchant.scopes = None  # this time the merchant approves everything asked
         merchant.store = None  # and keeps the store the consent page pre-selects
-        results["second"] = await client.call_tool(second.name, {})
+        results["second"] = await client.call_tool(second.name, minimal_arguments(second, sandbox.stores[STORE_B]))
         results["store"] = sandbox.introspect(storage.tokens.access_token if storage.tokens else "")
 
-    exchanges = host(url, era, merchant, storage, scenario)
+    exchanges = host(server.mcp_url, era, merchant, storage, scenario)
 
     assert results["granted"] == {first.scope}
     refused = [e for e in exchanges if e.path == "/mcp" and e.status == 403]
@@ -193,39 +189,35 @@ def test_a_call_beyond_the_grant_steps_up_and_succeeds(server, sandbox, era):
     assert results["store"]["whatalo_store_id"] == STORE_B
     assert storage.tokens is not None
     assert {first.scope, second.scope} <= set(sandbox.introspect(storage.tokens.access_token)["scope"].split())
-    if free(second):
-        assert not results["second"].is_error, results["second"].content
-    else:  # past authorization: refused for its missing arguments, not for its scope
-        assert results["second"].is_error and "insufficient_scope" not in str(results["second"].content)
+    assert not results["first"].is_error, results["first"].content
+    assert not results["second"].is_error, results["second"].content  # past authorization, and run
 
 
 @pytest.mark.parametrize("era", ERAS)
-def test_a_revoked_token_is_refused_within_the_cache_ttl(server_factory, sandbox, era):
-    with server_factory(introspection_cache_ttl=TTL) as (_, started):
+def test_a_revoked_token_is_refused_within_the_cache_ttl(server_factory, connect, sandbox, era):
+    with server_factory(introspection_cache_ttl=TTL) as running:
         storage = MemoryStorage()
 
         async def scenario(client: Client) -> None:
             await client.list_tools()
 
-        host(started.url + "/mcp", era, Merchant(STORE_B), storage, scenario)
+        host(running.mcp_url, era, Merchant(STORE_B), storage, scenario)
         assert storage.tokens is not None and storage.client is not None and storage.client.client_secret
         token = storage.tokens.access_token
-        mcp = McpClient(started.url, era)
+        mcp = connect(running, era)
         list_tools = mcp.message("tools/list")
-        try:
-            assert mcp.post(list_tools, token).status_code == 200  # admitted, and now cached
-            revoked = httpx.post(
-                f"{sandbox.issuer}/oauth/revoke",
-                data={"token": token, "token_type_hint": "access_token"},
-                auth=(storage.client.client_id, storage.client.client_secret),
-                timeout=10,
-            )
-            assert revoked.status_code == 200 and revoked.content == b""
-            since = time.monotonic()
-            while (response := mcp.post(list_tools, token)).status_code == 200 and time.monotonic() - since < TTL + 3:
-                time.sleep(0.1)
-            assert response.status_code == 401, response.text
-            assert challenge_params(response.headers["www-authenticate"])["error"] == "invalid_token"
-            assert time.monotonic() - since <= TTL + 1
-        finally:
-            mcp.close()
+        assert mcp.post(list_tools, token).status_code == 200  # admitted, and now cached
+        revoked = httpx.post(
+            f"{sandbox.issuer}/oauth/revoke",
+            data={"token": token, "token_type_hint": "access_token"},
+            auth=(storage.client.client_id, storage.client.client_secret),
+            timeout=10,
+            verify=TLS_CONTEXT,
+        )
+        assert revoked.status_code == 200 and revoked.content == b""
+        since = time.monotonic()
+        while (response := mcp.post(list_tools, token)).status_code == 200 and time.monotonic() - since < TTL + 3:
+            time.sleep(0.1)
+        assert response.status_code == 401, response.text
+        assert challenge_params(response.headers["www-authenticate"])["error"] == "invalid_token"
+        assert time.monotonic() - since <= TTL + 1

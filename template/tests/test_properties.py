@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from typing import Any
 
 import pytest
@@ -12,7 +13,6 @@ from hypothesis import strategies as st
 
 from tests.helpers import MCP_HEADERS, STORE_A, STORE_B, McpClient, raw_request
 from tests.project import TOOLS
-from tests.test_routing import PROBES
 
 RAW_HEADERS = [(name.encode(), value.encode()) for name, value in MCP_HEADERS.items()]
 LIST = json.dumps({"jsonrpc": "2.0", "id": 1, "method": "tools/list", "params": {}}).encode()
@@ -93,20 +93,27 @@ def arguments_for(schema: dict[str, Any]) -> st.SearchStrategy[dict[str, Any]]:
     )
 
 
+@dataclass(frozen=True)
+class Caller:
+    """A token with every scope, and the input schema of every tool as tools/list publishes it."""
+
+    token: str
+    schemas: dict[str, dict[str, Any]]
+
+
 @pytest.fixture
-def caller(mcp, mint):
-    """One token with every scope, and the input schema of every tool."""
+def caller(mcp, mint) -> Caller:
     token = mint()
-    return token, {tool["name"]: tool["inputSchema"] for tool in mcp.list_tools(token)}
+    return Caller(token=token, schemas={tool["name"]: tool["inputSchema"] for tool in mcp.list_tools(token)})
 
 
 @FIXTURES
 @given(data=st.data())
 def test_tool_arguments_never_500_never_a_crash_never_echo_the_token(mcp, caller, log_capture, data):
     """Whatever the arguments, a call answers: a result, or a tool error that says what is wrong."""
-    token, schemas = caller
+    token = caller.token
     tool = data.draw(st.sampled_from(TOOLS))
-    arguments = data.draw(arguments_for(schemas[tool.name]))
+    arguments = data.draw(arguments_for(caller.schemas[tool.name]))
     logged = len(log_capture.lines)
     response = mcp.post(mcp.message("tools/call", {"name": tool.name, "arguments": arguments}), token)
     assert response.status_code == 200, response.text
@@ -126,21 +133,12 @@ actions = st.lists(
 )
 
 
-@pytest.fixture(scope="module")
-def probe_server(server_factory):
-    with server_factory(tools=PROBES) as started:
-        yield started
-
-
 @settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(steps=actions)
-def test_tenant_isolation_under_random_interleavings(probe_server, mint, sandbox, steps):
-    settings_, server = probe_server
-    client = McpClient(server.url)
-    tokens = {
-        store: mint(["read:store", "write:products"], store_id=store, audience=settings_.mcp_resource_url)
-        for store in (STORE_A, STORE_B)
-    }
+def test_tenant_isolation_under_random_interleavings(probe_server, probe_token, sandbox, steps):
+    """On the probe server: ``probe_store`` reads the token's store, ``probe_rename`` renames a product."""
+    client = McpClient(probe_server.url)
+    tokens = {store: probe_token(store_id=store) for store in (STORE_A, STORE_B)}
     products = {store: next(iter(sandbox.stores[store].products)) for store in (STORE_A, STORE_B)}
     other = {STORE_A: STORE_B, STORE_B: STORE_A}
 

@@ -1,4 +1,4 @@
-"""Contract §10: every refusal path, through the official MCP client, in both protocol eras.
+"""Every refusal path, through the official MCP client, in both protocol eras (MCP 2025-11-25 and 2026-07-28).
 
 Legacy (2025-11-25, ``initialize`` first) and modern (2026-07-28, stateless) clients meet the same
 server on the same endpoint. For each way a call can be refused (an argument the tool does not
@@ -6,53 +6,34 @@ take, a value out of range, a scope the token lacks, a token that is no good, Wh
 reach) the client sees the refusal its era defines, nothing reaches Whatalo's API, and the same
 ``Client`` keeps working afterwards.
 
-The server runs two probe tools defined here, so the module holds for every scope selection:
-``probe_store`` needs ``read:store``, ``probe_products`` needs ``read:products`` and takes the
-project's own ``page``/``per_page`` types (per_page 1 to 100).
+The server runs the probe tools (``tests.helpers.PROBES``), so the module holds for every scope
+selection: ``probe_store`` needs ``read:store``, ``probe_products`` needs ``read:products`` and takes
+the project's own ``page``/``per_page`` types (per_page 1 to 100).
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import anyio
 import pytest
 from mcp import Client, MCPError
 
-from tests.conftest import RS_CLIENT_ID
-from tests.helpers import ERAS, MODERN, STORE_A, Bearer, Exchange, challenge_params, client_mode, sdk_client
-from tests.project import BackgroundServer, Page, PerPage, SandboxState, ToolSpec, bind, create_sandbox_app, whatalo
-from tests.test_routing import probe_store
+from tests.helpers import (
+    ERAS,
+    MODERN,
+    PROBE_SCOPES,
+    PROBES,
+    STORE_A,
+    Bearer,
+    Exchange,
+    challenge_params,
+    client_mode,
+    sdk_client,
+)
 
-
-async def probe_products(page: Page = 1, per_page: PerPage = 25) -> dict[str, Any]:
-    """One page of the store's products, read through Whatalo's REST API (a tool for these tests only)."""
-    return await whatalo().get("/v1/products", scope="read:products", params={"page": page, "per_page": per_page})
-
-
-PROBES = [
-    ToolSpec(probe_store, "read:store", read_only=True),
-    ToolSpec(probe_products, "read:products", read_only=True),
-]
-BOTH = ["read:store", "read:products"]
 Scenario = Callable[[Client, Bearer, list[Exchange]], Awaitable[None]]
-
-
-@pytest.fixture(scope="module")
-def probe_server(server_factory) -> Iterator[tuple[Any, Any]]:
-    with server_factory(tools=PROBES) as started:
-        yield started
-
-
-@pytest.fixture
-def token(mint, probe_server) -> Callable[..., str]:
-    """``token(scopes=BOTH)``: a token for the probe server, for store A."""
-
-    def make(scopes: list[str] | None = None) -> str:
-        return mint(BOTH if scopes is None else scopes, audience=probe_server[0].mcp_resource_url)
-
-    return make
 
 
 def run(url: str, era: str, token: str, scenario: Scenario) -> list[Exchange]:
@@ -81,7 +62,7 @@ def text(result: Any) -> str:
 
 
 @pytest.mark.parametrize("era", ERAS)
-def test_an_unknown_argument_is_a_tool_error_and_the_client_goes_on(probe_server, token, sandbox, era):
+def test_an_unknown_argument_is_a_tool_error_and_the_client_goes_on(probe_server, probe_token, sandbox, era):
     async def scenario(client: Client, auth: Bearer, exchanges: list[Exchange]) -> None:
         before = sandbox.counters.api_calls
         result = await client.call_tool("probe_products", {"store_id": "str_other", "surprise": 1})
@@ -94,13 +75,13 @@ def test_an_unknown_argument_is_a_tool_error_and_the_client_goes_on(probe_server
         assert ("resultType" in answer.json()["result"]) is (era == MODERN)
         await still_works(client)
 
-    run(probe_server[1].url, era, token(), scenario)
+    run(probe_server.url, era, probe_token(), scenario)
 
 
 @pytest.mark.parametrize("era", ERAS)
 @pytest.mark.parametrize("arguments", [{"per_page": 1000}, {"per_page": 0}, {"page": 0}, {"per_page": "ten"}])
 def test_an_out_of_range_or_mistyped_value_is_a_tool_error_naming_the_field(
-    probe_server, token, sandbox, era, arguments
+    probe_server, probe_token, sandbox, era, arguments
 ):
     async def scenario(client: Client, auth: Bearer, exchanges: list[Exchange]) -> None:
         before = sandbox.counters.api_calls
@@ -110,11 +91,11 @@ def test_an_out_of_range_or_mistyped_value_is_a_tool_error_naming_the_field(
         assert sandbox.counters.api_calls == before
         await still_works(client)
 
-    run(probe_server[1].url, era, token(), scenario)
+    run(probe_server.url, era, probe_token(), scenario)
 
 
 @pytest.mark.parametrize("era", ERAS)
-def test_a_missing_scope_is_a_403_the_client_raises_then_goes_on(probe_server, token, sandbox, era):
+def test_a_missing_scope_is_a_403_the_client_raises_then_goes_on(probe_server, probe_token, sandbox, era):
     granted = ["read:products"]
 
     async def scenario(client: Client, auth: Bearer, exchanges: list[Exchange]) -> None:
@@ -131,11 +112,11 @@ def test_a_missing_scope_is_a_403_the_client_raises_then_goes_on(probe_server, t
         assert sandbox.counters.api_calls == before  # the tool never ran
         await still_works(client)
 
-    run(probe_server[1].url, era, token(granted), scenario)
+    run(probe_server.url, era, probe_token(granted), scenario)
 
 
 @pytest.mark.parametrize("era", ERAS)
-def test_an_invalid_token_is_a_401_the_client_raises_then_goes_on(probe_server, token, era):
+def test_an_invalid_token_is_a_401_the_client_raises_then_goes_on(probe_server, probe_token, era):
     async def scenario(client: Client, auth: Bearer, exchanges: list[Exchange]) -> None:
         good, auth.token = auth.token, "never-issued-token"
         with pytest.raises(MCPError):
@@ -148,41 +129,28 @@ def test_an_invalid_token_is_a_401_the_client_raises_then_goes_on(probe_server, 
         auth.token = good
         await still_works(client)
 
-    run(probe_server[1].url, era, token(), scenario)
+    run(probe_server.url, era, probe_token(), scenario)
 
 
 @pytest.mark.parametrize("era", ERAS)
-def test_whatalo_down_is_a_503_with_retry_after_then_the_client_goes_on(
-    server_factory, secrets_seen, sandbox_server, era
-):
+def test_whatalo_down_is_a_503_with_retry_after_then_the_client_goes_on(server_factory, secrets_seen, own_whatalo, era):
     """A Whatalo of its own, stopped while the client is connected, then started again on its port."""
-    state = SandboxState()
-    sock = bind()
-    port = sock.getsockname()[1]
-    whatalo_server = BackgroundServer(create_sandbox_app(state), sock=sock).start()
-    state.issuer = state.api_url = whatalo_server.url
-    state.register_confidential_client(RS_CLIENT_ID, sandbox_server[2])
-    try:
-        urls = {"whatalo_issuer": whatalo_server.url, "whatalo_api_url": whatalo_server.url}
-        with server_factory(tools=PROBES, **urls) as (settings, server):
-            connected, fresh = (state.mint(STORE_A, BOTH, settings.mcp_resource_url) for _ in range(2))
-            secrets_seen.update((connected, fresh))
+    urls = {"whatalo_issuer": own_whatalo.url, "whatalo_api_url": own_whatalo.url}
+    with server_factory(tools=PROBES, **urls) as running:
+        connected, fresh = (own_whatalo.state.mint(STORE_A, PROBE_SCOPES, running.resource_url) for _ in range(2))
+        secrets_seen.update((connected, fresh))
 
-            async def scenario(client: Client, auth: Bearer, exchanges: list[Exchange]) -> None:
-                nonlocal whatalo_server
+        async def scenario(client: Client, auth: Bearer, exchanges: list[Exchange]) -> None:
+            await client.list_tools()
+            await anyio.to_thread.run_sync(own_whatalo.stop)
+            auth.token = fresh  # not introspected yet: only Whatalo can say whether it is good
+            with pytest.raises(MCPError):
                 await client.list_tools()
-                await anyio.to_thread.run_sync(whatalo_server.stop)
-                auth.token = fresh  # not introspected yet: only Whatalo can say whether it is good
-                with pytest.raises(MCPError):
-                    await client.list_tools()
-                refused = exchanges[-1]
-                assert refused.status == 503
-                assert int(refused.headers["retry-after"]) > 0
-                assert "www-authenticate" not in refused.headers  # never a challenge that drops the token
-                restarted = BackgroundServer(create_sandbox_app(state), port=port)
-                whatalo_server = await anyio.to_thread.run_sync(restarted.start)
-                await still_works(client)
+            refused = exchanges[-1]
+            assert refused.status == 503
+            assert int(refused.headers["retry-after"]) > 0
+            assert "www-authenticate" not in refused.headers  # never a challenge that drops the token
+            await anyio.to_thread.run_sync(own_whatalo.restart)
+            await still_works(client)
 
-            run(server.url, era, connected, scenario)
-    finally:
-        whatalo_server.stop()
+        run(running.url, era, connected, scenario)

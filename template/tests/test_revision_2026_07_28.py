@@ -1,16 +1,15 @@
 """MCP 2026-07-28: what the revision's authorization and transport changes ask of a resource server.
 
-One test per requirement, named after it (the generated docs' contract page lists each with its
-section). Raw HTTP where a conforming client would never send the request; both eras wherever the
-requirement reaches the legacy era too. The probe tools of ``test_protocol_eras`` make the module
-hold for every scope selection: ``probe_store`` needs ``read:store``, ``probe_products``
-``read:products``.
+One test per requirement, named after it, under a comment naming the section of the revision it
+comes from (docs/resource-server-checklist.md maps them). Raw HTTP where a conforming client would
+never send the request; both eras wherever the requirement reaches the legacy era too. The probe
+tools (``tests.helpers.PROBES``) make the module hold for every scope selection: ``probe_store``
+needs ``read:store``, ``probe_products`` ``read:products``.
 """
 
 from __future__ import annotations
 
 import base64
-from collections.abc import Iterator
 from typing import Any
 
 import anyio
@@ -30,37 +29,9 @@ from tests.helpers import (
     sdk_client,
 )
 from tests.project import PROJECT_NAME, TOOLS, policy
-from tests.test_protocol_eras import BOTH, PROBES
 
 UNRELATED = "read:analytics"  # a Whatalo scope no tool of any project needs
-
-
-@pytest.fixture(scope="module")
-def probe_server(server_factory) -> Iterator[tuple[Any, Any]]:
-    with server_factory(tools=PROBES) as started:
-        yield started
-
-
-@pytest.fixture
-def token(mint, probe_server):
-    def make(scopes: list[str]) -> str:
-        return mint(scopes, audience=probe_server[0].mcp_resource_url)
-
-    return make
-
-
-@pytest.fixture
-def client(probe_server) -> Iterator[Any]:
-    """``client(era)``: a raw MCP client of the probe server speaking ``era`` (None: no version header)."""
-    opened: list[McpClient] = []
-
-    def make(era: str | None) -> McpClient:
-        opened.append(McpClient(probe_server[1].url, era))
-        return opened[-1]
-
-    yield make
-    for each in opened:
-        each.close()
+BOTH = ["read:store", "read:products"]  # what probe_store and probe_products need
 
 
 def call(mcp: McpClient, token: str, tool: str, headers: dict[str, str | None] | None = None) -> Any:
@@ -78,25 +49,25 @@ def scope_of(response: Any) -> str:
 # -- Authorization §Refresh Tokens: SHOULD NOT put offline_access in scopes_supported or a challenge --
 
 
-def test_offline_access_is_never_advertised_nor_challenged(mcp, resource_url, probe_server, client, token):
+def test_offline_access_is_never_advertised_nor_challenged(mcp, resource_url, probe_client, probe_token):
     metadata = mcp.http.get(resource_url + "/.well-known/oauth-protected-resource").json()
     assert "offline_access" not in metadata["scopes_supported"]
     no_credentials = mcp.post({"jsonrpc": "2.0", "id": 1, "method": "tools/list"})
     assert "offline_access" not in challenge_params(no_credentials.headers["www-authenticate"])["scope"].split()
     # A token granted offline_access: the legacy era's challenge repeats what the token holds, except that.
-    granted = token(["offline_access", "read:products"])
+    granted = probe_token(["offline_access", "read:products"])
     for era in (None, LEGACY):
-        assert scope_of(call(client(era), granted, "probe_store")) == "read:products read:store"
-    assert scope_of(call(client(MODERN), granted, "probe_store")) == "read:store"
+        assert scope_of(call(probe_client(era), granted, "probe_store")) == "read:products read:store"
+    assert scope_of(call(probe_client(MODERN), granted, "probe_store")) == "read:store"
 
 
 # -- Authorization §Scope Challenge Handling (SEP-2350): the challenge's scope per era --
 
 
 @pytest.mark.parametrize("version", [None, *OLDER_LEGACY, LEGACY, MODERN])
-def test_step_up_challenge_follows_the_request_era(client, token, sandbox, version):
+def test_step_up_challenge_follows_the_request_era(probe_client, probe_token, sandbox, version):
     before = sandbox.counters.api_calls
-    response = call(client(version), token(["read:products"]), "probe_store")
+    response = call(probe_client(version), probe_token(["read:products"]), "probe_store")
     expected = "read:store" if version == MODERN else "read:products read:store"
     assert scope_of(response) == expected
     params = challenge_params(response.headers["www-authenticate"])
@@ -109,27 +80,27 @@ def test_step_up_challenge_follows_the_request_era(client, token, sandbox, versi
 
 
 @pytest.mark.parametrize("era", ERAS)
-def test_one_challenge_names_every_scope_the_call_needs(client, token, era):
+def test_one_challenge_names_every_scope_the_call_needs(probe_client, probe_token, era):
     """Ask for exactly what the challenge names, retry: the call runs, no second challenge."""
-    mcp = client(era)
-    challenged = scope_of(call(mcp, token([UNRELATED]), "probe_store")).split()
-    retried = call(mcp, token(challenged), "probe_store")
+    mcp = probe_client(era)
+    challenged = scope_of(call(mcp, probe_token([UNRELATED]), "probe_store")).split()
+    retried = call(mcp, probe_token(challenged), "probe_store")
     assert retried.status_code == 200, retried.text
     assert not retried.json()["result"].get("isError"), retried.text
 
 
-def test_a_legacy_batch_is_challenged_for_all_its_calls_at_once(client, token):
-    mcp = client(LEGACY)
+def test_a_legacy_batch_is_challenged_for_all_its_calls_at_once(probe_client, probe_token):
+    mcp = probe_client(LEGACY)
     batch = [mcp.message("tools/call", {"name": name, "arguments": {}}) for name in ("probe_store", "probe_products")]
-    assert scope_of(mcp.post(batch, token([UNRELATED]))) == " ".join(sorted([UNRELATED, *BOTH]))
+    assert scope_of(mcp.post(batch, probe_token([UNRELATED]))) == " ".join(sorted([UNRELATED, *BOTH]))
 
 
 @pytest.mark.parametrize("era", [None, *ERAS])
-def test_a_batch_is_never_run(client, token, sandbox, era):
+def test_a_batch_is_never_run(probe_client, probe_token, sandbox, era):
     """Streamable HTTP §Sending Messages: one JSON-RPC message per POST; a batch is a 400 in every era."""
-    mcp, before = client(era), sandbox.counters.api_calls
+    mcp, before = probe_client(era), sandbox.counters.api_calls
     batch = [mcp.message("tools/call", {"name": "probe_products", "arguments": {}}) for _ in range(2)]
-    response = mcp.post(batch, token(BOTH))
+    response = mcp.post(batch, probe_token(BOTH))
     assert response.status_code == 400, response.text
     assert sandbox.counters.api_calls == before
 
@@ -138,16 +109,16 @@ def test_a_batch_is_never_run(client, token, sandbox, era):
 
 
 @pytest.mark.parametrize("era", ERAS)
-def test_scope_hierarchy_whatalo_defines_none_and_policy_is_the_one_place(client, token, monkeypatch, era):
+def test_scope_hierarchy_whatalo_defines_none_and_policy_is_the_one_place(probe_client, probe_token, monkeypatch, era):
     """Whatalo documents no hierarchy: write:products does not include read:products. The decision
     lives in ``policy.IMPLIED``; one written there is honoured by the gate at once."""
     assert policy.IMPLIED == {}
-    writer = token(["write:products"])
-    assert "read:products" in scope_of(call(client(era), writer, "probe_products")).split()
+    writer = probe_token(["write:products"])
+    assert "read:products" in scope_of(call(probe_client(era), writer, "probe_products")).split()
     monkeypatch.setattr(policy, "IMPLIED", {"write:products": frozenset({"read:products"})})
     # Past the gate now. (The tool's own token exchange is then Whatalo's to decide: the sandbox,
     # like Whatalo, knows no hierarchy and refuses, which the tool reports as a tool error.)
-    allowed = call(client(era), writer, "probe_products")
+    allowed = call(probe_client(era), writer, "probe_products")
     assert allowed.status_code == 200 and "result" in allowed.json(), allowed.text
 
 
@@ -164,31 +135,33 @@ def test_scope_hierarchy_whatalo_defines_none_and_policy_is_the_one_place(client
     ],
     ids=["method differs", "name differs", "no name", "no method"],
 )
-def test_routing_headers_that_disagree_with_the_body_are_400_header_mismatch(client, token, sandbox, headers):
+def test_routing_headers_that_disagree_with_the_body_are_400_header_mismatch(
+    probe_client, probe_token, sandbox, headers
+):
     before = sandbox.counters.api_calls
-    response = call(client(MODERN), token(BOTH), "probe_products", headers)
+    response = call(probe_client(MODERN), probe_token(BOTH), "probe_products", headers)
     assert response.status_code == 400, response.text
     assert response.json()["error"]["code"] == -32020  # HeaderMismatch, written by the framework
     assert sandbox.counters.api_calls == before
 
 
-def test_a_base64_encoded_mcp_name_is_decoded_before_it_is_compared(client, token):
+def test_a_base64_encoded_mcp_name_is_decoded_before_it_is_compared(probe_client, probe_token):
     encoded = "=?base64?" + base64.b64encode(b"probe_products").decode() + "?="
-    response = call(client(MODERN), token(BOTH), "probe_products", {"Mcp-Name": encoded})
+    response = call(probe_client(MODERN), probe_token(BOTH), "probe_products", {"Mcp-Name": encoded})
     assert response.status_code == 200 and not response.json()["result"].get("isError"), response.text
 
 
-def test_a_protocol_version_header_that_disagrees_with_the_envelope_is_400(client, token):
-    mcp = client(MODERN)
+def test_a_protocol_version_header_that_disagrees_with_the_envelope_is_400(probe_client, probe_token):
+    mcp = probe_client(MODERN)
     message = mcp.message("tools/list", {"_meta": {"io.modelcontextprotocol/protocolVersion": LEGACY}})
-    response = mcp.post(message, token(BOTH))
+    response = mcp.post(message, probe_token(BOTH))
     assert response.status_code == 400 and response.json()["error"]["code"] == -32020
 
 
 @pytest.mark.parametrize("era", [None, *ERAS])
-def test_the_gate_decides_on_the_body_never_on_the_headers(client, token, sandbox, era):
+def test_the_gate_decides_on_the_body_never_on_the_headers(probe_client, probe_token, sandbox, era):
     """A token with ``read:products`` only. The headers claim an allowed call; the body is what runs."""
-    mcp, reader = client(era), token(["read:products"])
+    mcp, reader = probe_client(era), probe_token(["read:products"])
     # The body calls a tool the token may not use: 403, whatever Mcp-Method and Mcp-Name say.
     for lies in ({"Mcp-Method": "tools/call", "Mcp-Name": "probe_products"}, {"Mcp-Method": "tools/list"}):
         assert "read:store" in scope_of(call(mcp, reader, "probe_store", lies)).split()
@@ -284,7 +257,7 @@ def test_a_foreign_origin_is_403_in_every_era(mcp, mint, era):
     assert allowed.status_code == 200, allowed.text
 
 
-# -- server/discover and the lists need a valid token only (contract §5), with the official client --
+# -- server/discover and the lists need a valid token only (no tool's scope), with the official client --
 
 
 @pytest.mark.parametrize("mode", [*(client_mode(era) for era in ERAS), "auto"])
@@ -293,7 +266,7 @@ def test_discover_and_tools_list_need_only_a_valid_token(server, mint, mode):
     exchanges: list[Exchange] = []
 
     async def scenario() -> None:
-        async with sdk_client(server[1].url + "/mcp", mode, Bearer(token), exchanges) as sdk:
+        async with sdk_client(server.mcp_url, mode, Bearer(token), exchanges) as sdk:
             assert sdk.protocol_version == (LEGACY if mode == "legacy" else MODERN)
             assert {tool.name for tool in (await sdk.list_tools()).tools} == {tool.name for tool in TOOLS}
 

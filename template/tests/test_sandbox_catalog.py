@@ -2,19 +2,16 @@
 
 from __future__ import annotations
 
-import base64
-import hashlib
 import importlib
-import secrets
 from html.parser import HTMLParser
 from urllib.parse import urlencode
 
 import httpx2 as httpx
 
+from tests.helpers import REDIRECT_URI, TLS_CONTEXT, pkce
 from tests.project import PACKAGE, SCOPES, SandboxState
 
 CATALOG: dict[str, str] = importlib.import_module(f"{PACKAGE}.sandbox.scopes").SCOPES
-REDIRECT = "http://127.0.0.1:8765/callback"
 NOT_A_TOOL_SCOPE = "read:analytics"  # a Whatalo scope that no tool of any render enforces
 
 
@@ -55,10 +52,10 @@ def test_every_scope_of_this_project_is_in_the_sandbox_catalog_with_the_same_des
 
 
 def test_the_sandbox_advertises_and_accepts_its_whole_catalog(sandbox: SandboxState) -> None:
-    with httpx.Client(timeout=10) as http:
+    with httpx.Client(timeout=10, verify=TLS_CONTEXT) as http:
         document = http.get(f"{sandbox.issuer}/.well-known/oauth-authorization-server").json()
         assert document["scopes_supported"] == list(CATALOG)
-        body = {"client_name": "Catalog", "redirect_uris": [REDIRECT], "scope": " ".join(CATALOG)}
+        body = {"client_name": "Catalog", "redirect_uris": [REDIRECT_URI], "scope": " ".join(CATALOG)}
         registered = http.post(f"{sandbox.issuer}/oauth/register", json=body)
     assert registered.status_code == 201, registered.text
     assert registered.json()["scope"].split() == list(CATALOG)
@@ -66,14 +63,14 @@ def test_the_sandbox_advertises_and_accepts_its_whole_catalog(sandbox: SandboxSt
 
 def test_the_consent_page_shows_each_requested_scope_with_its_description(sandbox: SandboxState) -> None:
     requested = [*SCOPES, NOT_A_TOOL_SCOPE]  # this project's scopes, and one that only Whatalo knows
-    challenge = base64.urlsafe_b64encode(hashlib.sha256(secrets.token_bytes(32)).digest()).rstrip(b"=").decode()
-    with httpx.Client(timeout=10, follow_redirects=False) as http:
-        body = {"client_name": "Catalog", "redirect_uris": [REDIRECT]}
+    _, challenge = pkce()
+    with httpx.Client(timeout=10, follow_redirects=False, verify=TLS_CONTEXT) as http:
+        body = {"client_name": "Catalog", "redirect_uris": [REDIRECT_URI]}
         client = http.post(f"{sandbox.issuer}/oauth/register", json=body).json()
         query = {
             "response_type": "code",
             "client_id": client["client_id"],
-            "redirect_uri": REDIRECT,
+            "redirect_uri": REDIRECT_URI,
             "scope": " ".join(requested),
             "state": "st-catalog",
             "code_challenge": challenge,

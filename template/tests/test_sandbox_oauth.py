@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import secrets
 from collections.abc import Iterator
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
@@ -12,23 +9,22 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 import httpx2 as httpx
 import pytest
 
-from tests.helpers import STORE_A, STORE_B
+from tests.helpers import REDIRECT_URI, RS_CLIENT_ID, STORE_A, STORE_B, TLS_CONTEXT, RunningSandbox, pkce
 from tests.merchant import ConsentForm, Merchant
 
-REDIRECT = "http://127.0.0.1:8765/callback"
 SCOPE = "read:store read:products"
 
 
 @pytest.fixture
 def http() -> Iterator[httpx.Client]:
-    with httpx.Client(timeout=10, follow_redirects=False) as client:
+    with httpx.Client(timeout=10, follow_redirects=False, verify=TLS_CONTEXT) as client:
         yield client
 
 
 def register(http: httpx.Client, issuer: str, **metadata: Any) -> dict[str, Any]:
     body = {
         "client_name": "Test host",
-        "redirect_uris": [REDIRECT],
+        "redirect_uris": [REDIRECT_URI],
         "grant_types": ["authorization_code", "refresh_token"],
     }
     body.update(metadata)
@@ -38,17 +34,11 @@ def register(http: httpx.Client, issuer: str, **metadata: Any) -> dict[str, Any]
     return registered
 
 
-def pkce() -> tuple[str, str]:
-    verifier = secrets.token_urlsafe(48)
-    challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
-    return verifier, challenge
-
-
 def authorize_url(issuer: str, client: dict[str, Any], challenge: str, **params: str) -> str:
     query = {
         "response_type": "code",
         "client_id": client["client_id"],
-        "redirect_uri": REDIRECT,
+        "redirect_uri": REDIRECT_URI,
         "scope": SCOPE,
         "state": "st-123",
         "code_challenge": challenge,
@@ -61,7 +51,7 @@ def authorize_url(issuer: str, client: dict[str, Any], challenge: str, **params:
 def redeem(
     http: httpx.Client, issuer: str, client: dict[str, Any], code: str, verifier: str, **extra: str
 ) -> httpx.Response:
-    form = {"grant_type": "authorization_code", "code": code, "redirect_uri": REDIRECT, "code_verifier": verifier}
+    form = {"grant_type": "authorization_code", "code": code, "redirect_uri": REDIRECT_URI, "code_verifier": verifier}
     form.update(extra)
     return http.post(f"{issuer}/oauth/token", data=form, auth=(client["client_id"], client["client_secret"]))
 
@@ -77,9 +67,13 @@ def tokens_for(
     return answer
 
 
-def introspect(http: httpx.Client, sandbox_server: Any, token: str) -> dict[str, Any]:
-    state, _, secret = sandbox_server
-    response = http.post(f"{state.issuer}/oauth/introspect", data={"token": token}, auth=("test-mcp-server", secret))
+def introspect(http: httpx.Client, sandbox_server: RunningSandbox, token: str) -> dict[str, Any]:
+    """What the sandbox's introspection endpoint tells the MCP server (its confidential client) about ``token``."""
+    response = http.post(
+        f"{sandbox_server.state.issuer}/oauth/introspect",
+        data={"token": token},
+        auth=(RS_CLIENT_ID, sandbox_server.client_secret),
+    )
     assert response.status_code == 200, response.text
     answer: dict[str, Any] = response.json()
     return answer
@@ -105,7 +99,7 @@ def test_registration_answers_credentials_and_validates(http, sandbox):
     client = register(http, sandbox.issuer, scope="read:store", software_id="acme")
     assert client["client_secret"] and client["client_secret_expires_at"] == 0
     assert client["token_endpoint_auth_method"] == "client_secret_basic"
-    assert client["redirect_uris"] == [REDIRECT] and client["software_id"] == "acme"
+    assert client["redirect_uris"] == [REDIRECT_URI] and client["software_id"] == "acme"
     public = register(http, sandbox.issuer, token_endpoint_auth_method="none")
     assert "client_secret" not in public
 
@@ -116,7 +110,7 @@ def test_registration_answers_credentials_and_validates(http, sandbox):
     assert refused({"client_name": "x"}).json()["error_description"] == "redirect_uris is required"
     bad_uri = {"client_name": "x", "redirect_uris": ["http://evil.example/cb"]}
     assert error_of(refused(bad_uri), 400) == "invalid_redirect_uri"
-    unknown_scope = refused({"client_name": "x", "redirect_uris": [REDIRECT], "scope": "admin"})
+    unknown_scope = refused({"client_name": "x", "redirect_uris": [REDIRECT_URI], "scope": "admin"})
     assert error_of(unknown_scope, 400) == "invalid_request" and "admin" in unknown_scope.json()["error_description"]
     assert error_of(refused([1, 2]), 400) == "invalid_request"
 
@@ -124,7 +118,7 @@ def test_registration_answers_credentials_and_validates(http, sandbox):
 def test_registration_is_limited_per_address_and_hour(http, sandbox):
     for _ in range(sandbox.registrations_per_hour):
         http.post(f"{sandbox.issuer}/oauth/register", json={})
-    response = http.post(f"{sandbox.issuer}/oauth/register", json={"client_name": "x", "redirect_uris": [REDIRECT]})
+    response = http.post(f"{sandbox.issuer}/oauth/register", json={"client_name": "x", "redirect_uris": [REDIRECT_URI]})
     assert error_of(response, 429) == "rate_limit_exceeded"
     assert int(response.headers["retry-after"]) > 0
 
@@ -134,7 +128,7 @@ def test_authorize_errors_stay_at_the_browser_until_the_client_checks_out(http, 
     _, challenge = pkce()
     unknown = http.get(authorize_url(sandbox.issuer, {"client_id": "nobody"}, challenge))
     assert unknown.status_code == 400 and "location" not in unknown.headers
-    elsewhere = http.get(authorize_url(sandbox.issuer, client, challenge, redirect_uri=REDIRECT + "/x"))
+    elsewhere = http.get(authorize_url(sandbox.issuer, client, challenge, redirect_uri=REDIRECT_URI + "/x"))
     assert elsewhere.status_code == 400 and "location" not in elsewhere.headers
     assert "invalid_redirect_uri" in elsewhere.text
 
@@ -212,9 +206,10 @@ def test_the_code_needs_the_verifier_the_same_redirect_and_the_client(http, sand
     url = authorize_url(sandbox.issuer, client, challenge, resource="http://localhost:8000")
     code = Merchant(STORE_A).authorize(url)["code"]
     if fault == "verifier":
-        assert error_of(redeem(http, sandbox.issuer, client, code, pkce()[0]), 400) == "invalid_grant"
+        another_verifier, _ = pkce()
+        assert error_of(redeem(http, sandbox.issuer, client, code, another_verifier), 400) == "invalid_grant"
     elif fault == "redirect_uri":
-        assert error_of(redeem(http, sandbox.issuer, client, code, verifier, redirect_uri=REDIRECT + "x"), 400) == (
+        assert error_of(redeem(http, sandbox.issuer, client, code, verifier, redirect_uri=REDIRECT_URI + "x"), 400) == (
             "invalid_grant"
         )
     elif fault == "secret":
@@ -236,7 +231,7 @@ def test_public_clients_use_pkce_without_a_secret(http, sandbox):
     form = {
         "grant_type": "authorization_code",
         "code": code,
-        "redirect_uri": REDIRECT,
+        "redirect_uri": REDIRECT_URI,
         "code_verifier": verifier,
         "client_id": client["client_id"],
     }

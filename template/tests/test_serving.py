@@ -12,6 +12,7 @@ import socket
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 
 import pytest
 from starlette.applications import Starlette
@@ -37,15 +38,23 @@ def serve_listener() -> Iterator[BackgroundServer]:
         yield server
 
 
+@dataclass(frozen=True)
+class Listener:
+    """A running server, and a path on it that answers a GET with 200."""
+
+    server: BackgroundServer
+    path: str
+
+
 @contextmanager
-def listener(name: str, request: pytest.FixtureRequest) -> Iterator[tuple[BackgroundServer, str]]:
+def listener(name: str, request: pytest.FixtureRequest) -> Iterator[Listener]:
     if name == "mcp server":
-        yield request.getfixturevalue("server")[1], "/healthz"
+        yield Listener(request.getfixturevalue("server").server, "/healthz")
     elif name == "sandbox":
-        yield request.getfixturevalue("sandbox_server")[1], "/.well-known/oauth-authorization-server"
+        yield Listener(request.getfixturevalue("sandbox_server").server, "/.well-known/oauth-authorization-server")
     else:
         with serve_listener() as server:
-            yield server, "/"
+            yield Listener(server, "/")
 
 
 def accepted_nodelay(server: BackgroundServer) -> list[int]:
@@ -56,7 +65,8 @@ def accepted_nodelay(server: BackgroundServer) -> list[int]:
 
 @pytest.mark.parametrize("name", ["mcp server", "sandbox", "serve listener"])
 def test_keep_alive_requests_are_not_held_back_by_nagle(name, request):
-    with listener(name, request) as (server, path):
+    with listener(name, request) as running:
+        server, path = running.server, running.path
         connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=10)
         try:
             connection.request("GET", path)

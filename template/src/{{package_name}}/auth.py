@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import logging
 from typing import Protocol
-from urllib.parse import urlsplit
 
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -28,7 +27,7 @@ from .policy import ToolCallPolicy
 from .principal import Principal, fingerprint, token_digest
 from .store_context import StoreContext, use
 from .token_exchange import Subject
-from .urls import is_loopback, origin
+from .urls import is_loopback_origin, origin
 from .whatalo_api import WhataloAPI
 
 log = logging.getLogger(__name__)
@@ -64,7 +63,7 @@ class AuthMiddleware:
         self.allowed_origins = allowed_origins | {origin(resource_url)}
 
     def origin_allowed(self, value: str) -> bool:
-        return value in self.allowed_origins or is_loopback(urlsplit(value).hostname)
+        return value in self.allowed_origins or is_loopback_origin(value)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["method"] == "OPTIONS":

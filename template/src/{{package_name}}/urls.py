@@ -9,7 +9,7 @@
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
+from urllib.parse import SplitResult, urlsplit
 
 LOOPBACK_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
 PROTECTED_RESOURCE_WELL_KNOWN = "/.well-known/oauth-protected-resource"
@@ -20,9 +20,25 @@ def is_loopback(host: str | None) -> bool:
     return (host or "").lower() in LOOPBACK_HOSTS
 
 
+def _split(value: str) -> SplitResult | None:
+    """``value`` split into its parts, or None when it cannot be (an unbalanced ``[`` of an IPv6 host)."""
+    try:
+        return urlsplit(value)
+    except ValueError:
+        return None
+
+
+def is_loopback_origin(value: str) -> bool:
+    """Whether an ``Origin`` header names a loopback host; a malformed one does not."""
+    parts = _split(value)
+    return parts is not None and is_loopback(parts.hostname)
+
+
 def require_url(value: str, *, allow_path: bool = True) -> str:
     """``value`` if it is a URL the server may be configured with, else ``ValueError`` saying why."""
-    parts = urlsplit(value)
+    parts = _split(value)
+    if parts is None:
+        raise ValueError("must be an absolute http(s) URL (its host is malformed)")
     if parts.username or parts.password:  # checked first: the value is not echoed, it holds a secret
         raise ValueError("must not contain credentials (user:password@); configure them separately")
     if parts.scheme not in ("http", "https") or not parts.hostname:
@@ -46,7 +62,9 @@ def same_resource(a: str, b: str) -> bool:
     Inspector and mcp-remote sends that as ``resource``). Any other trailing slash makes
     another resource.
     """
-    pa, pb = urlsplit(a), urlsplit(b)
+    pa, pb = _split(a), _split(b)
+    if pa is None or pb is None:
+        return False
     return (pa.scheme.lower(), pa.netloc.lower(), pa.path or "/", pa.query) == (
         pb.scheme.lower(),
         pb.netloc.lower(),

@@ -86,7 +86,10 @@ def authenticate(state: SandboxState, request: Request, form: dict[str, str]) ->
 
 def url_problem(value: str) -> str | None:
     """Why ``value`` cannot be a redirect URI or resource: https, or http on loopback; absolute; no fragment."""
-    parts = urlsplit(value)
+    try:
+        parts = urlsplit(value)
+    except ValueError:  # an unbalanced [ of an IPv6 host
+        return f"{value!r} is not an absolute http(s) URL"
     if parts.scheme not in ("http", "https") or not parts.hostname:
         return f"{value!r} is not an absolute http(s) URL"
     if parts.scheme == "http" and parts.hostname not in LOOPBACK_HOSTS:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
@@ -44,19 +45,27 @@ def problem(spec: Spec, value: Any) -> str | None:
         return variants_problem(value)
     if not isinstance(value, str):
         return "must be a string"
-    checks: dict[str, tuple[bool, str]] = {
-        "name": (bool(value.strip()) and len(value) <= 255, "must be a non-empty string of at most 255 characters"),
-        "text": (len(value) <= 10000, "must be at most 10000 characters"),
-        "slug": (bool(SLUG.match(value)), "must contain only lowercase letters, digits and hyphens"),
-        "code": (bool(CODE.match(value)), "must be 1 to 64 characters without spaces"),
-        "email": (bool(EMAIL.match(value.strip())), "must be a valid email address"),
-        "phone": (bool(PHONE.match(value.strip())), "must be an E.164 phone number, e.g. +18095551234"),
-        "https": (urlsplit(value).scheme == "https" and bool(urlsplit(value).hostname), "must be an https:// URL"),
-        "time": (valid_time(value), "must be an ISO 8601 date-time"),
-        "enum": (value in spec.choices, f"must be one of: {', '.join(spec.choices)}"),
+    checks: dict[str, tuple[Callable[[str], bool], str]] = {
+        "name": (lambda v: bool(v.strip()) and len(v) <= 255, "must be a non-empty string of at most 255 characters"),
+        "text": (lambda v: len(v) <= 10000, "must be at most 10000 characters"),
+        "slug": (lambda v: bool(SLUG.match(v)), "must contain only lowercase letters, digits and hyphens"),
+        "code": (lambda v: bool(CODE.match(v)), "must be 1 to 64 characters without spaces"),
+        "email": (lambda v: bool(EMAIL.match(v.strip())), "must be a valid email address"),
+        "phone": (lambda v: bool(PHONE.match(v.strip())), "must be an E.164 phone number, e.g. +18095551234"),
+        "https": (is_https_url, "must be an https:// URL"),
+        "time": (valid_time, "must be an ISO 8601 date-time"),
+        "enum": (lambda v: v in spec.choices, f"must be one of: {', '.join(spec.choices)}"),
     }
-    ok, message = checks[kind]
-    return None if ok else message
+    check, message = checks[kind]
+    return None if check(value) else message
+
+
+def is_https_url(value: str) -> bool:
+    try:
+        parts = urlsplit(value)
+    except ValueError:  # an unbalanced [ of an IPv6 host
+        return False
+    return parts.scheme == "https" and bool(parts.hostname)
 
 
 def valid_time(value: str) -> bool:
