@@ -157,6 +157,9 @@ def test_hdr_12_foreign_origin_refused(mcp, mint):
     assert raw_post(mcp, [("Authorization", f"Bearer {mint()}"), ("Origin", "https://evil.example")]).status_code == 403
     allowed = raw_post(mcp, [("Authorization", f"Bearer {mint()}"), ("Origin", "http://localhost:6274")])
     assert allowed.status_code == 200
+    # An Origin no URL parser can split (an unbalanced IPv6 bracket) is refused, never a 500.
+    for malformed in ("http://[", "http://[::1", "https://evil]example"):
+        assert raw_post(mcp, [("Authorization", f"Bearer {mint()}"), ("Origin", malformed)]).status_code == 403
 
 
 def test_hdr_13_preflight_needs_no_auth(mcp):
@@ -205,6 +208,7 @@ def test_aud_01_audience_must_be_this_server(mcp, mint, resource_url):
     refused(mcp, mint(overrides={"aud": None}))
     refused(mcp, mint(audience=resource_url + "/mcp"))  # no prefix matching, either way
     refused(mcp, mint(audience=resource_url.rsplit(":", 1)[0]))
+    refused(mcp, mint(audience="http://[" + resource_url))  # unparseable: another resource, never a 500
     assert mcp.post(TOOLS_LIST, mint(overrides={"aud": ["https://other.example", resource_url]})).status_code == 200
 
 
