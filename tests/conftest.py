@@ -62,7 +62,14 @@ def checks_python(copie_session: Any, tmp_path_factory: pytest.TempPathFactory) 
 
 
 # The commands the slow tier runs, and the Debian/Ubuntu package that installs each.
-PACKAGES = {"node": "nodejs", "npm": "npm", "npx": "npm", "chromium": "chromium", "redis-server": "redis-server"}
+PACKAGES = {
+    "node": "nodejs",
+    "npm": "npm",
+    "npx": "npm",
+    "chromium": "chromium",
+    "redis-server": "redis-server",
+    "redis-cli": "redis-tools",
+}
 
 
 def require(*commands: str) -> dict[str, str]:

@@ -67,7 +67,7 @@ def test_render(copie, checks_python, name, framework, cache):
     assert recorded["cache"] == cache
     adapter = (package / "framework.py").read_text()
     assert ("from fastmcp import FastMCP" in adapter) == (framework == "fastmcp")
-    assert ("from mcp.server.mcpserver import MCPServer" in adapter) == (framework == "mcp")
+    assert ("from mcp.server.mcpserver import Context, MCPServer" in adapter) == (framework == "mcp")
     backend = (package / "cache_backend.py").read_text()
     assert ("class RedisCache" in backend) == (cache == "redis")
     assert ("-> MemoryCache:" in backend) == (cache == "memory")

@@ -10,7 +10,7 @@ from contextlib import contextmanager
 
 import pytest
 
-from tests.conftest import ENV, UV, free_port, render, run
+from tests.conftest import ENV, UV, free_port, render, require, run
 
 
 @contextmanager
@@ -20,12 +20,15 @@ def redis_for(cache: str | None) -> Iterator[dict[str, str]]:
         yield ENV
         return
     port = free_port()
-    command = ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"]
+    found = require("redis-server", "redis-cli")
+    command = [found["redis-server"], "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"]
     process = subprocess.Popen(command, stdout=subprocess.DEVNULL)
     try:
         deadline = time.monotonic() + 10
         while (
-            subprocess.run(["redis-cli", "-p", str(port), "ping"], check=False, capture_output=True).stdout.strip()
+            subprocess.run(
+                [found["redis-cli"], "-p", str(port), "ping"], check=False, capture_output=True
+            ).stdout.strip()
             != b"PONG"
         ):
             assert time.monotonic() < deadline, "redis-server did not start"

@@ -18,6 +18,7 @@ import pytest
 from tests.helpers import (
     ERAS,
     LEGACY,
+    MCP_HEADERS,
     MODERN,
     OLDER_LEGACY,
     Bearer,
@@ -192,6 +193,20 @@ def test_get_and_delete_are_405_in_every_era(mcp, mint, era):
         assert response.headers["allow"] == "POST", method
         assert "text/event-stream" not in response.headers.get("content-type", "")
         assert "mcp-session-id" not in response.headers
+
+
+@pytest.mark.parametrize("era", [None, *ERAS])
+def test_every_other_method_is_the_same_405_whatever_the_framework(mcp, mint, era):
+    """PUT, PATCH, HEAD and an OPTIONS that is no CORS preflight: the gate's 405 ``Allow: POST``, never the
+    framework's own answer (which differs by framework)."""
+    headers = {**MCP_HEADERS, "Authorization": f"Bearer {mint()}", **era_headers(era)}
+    for method in ("PUT", "PATCH", "HEAD", "OPTIONS"):
+        response = mcp.http.request(method, mcp.url, headers=headers, content=b"{}")
+        assert response.status_code == 405, (method, response.text)
+        assert response.headers["allow"] == "POST", method
+        assert "jsonrpc" not in response.text, method
+    without_token = mcp.http.request("PUT", mcp.url, headers=MCP_HEADERS, content=b"{}")
+    assert without_token.status_code == 401  # authenticated first, as every method but a bare OPTIONS
 
 
 # -- Basic §Statelessness; Streamable HTTP: no sessions, a request stands alone --

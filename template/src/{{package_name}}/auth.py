@@ -66,8 +66,13 @@ class AuthMiddleware:
         return value in self.allowed_origins or is_loopback_origin(value)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["method"] == "OPTIONS":
+        if scope["type"] != "http":
             await self.app(scope, receive, send)
+            return
+        if scope["method"] == "OPTIONS":
+            # CORS preflights never get here (the CORS middleware answers them); any other OPTIONS
+            # is a method this endpoint does not serve, and needs no credentials to be told so.
+            await refusals.method_not_allowed()(scope, receive, send)
             return
         sent_origin = version = None
         authorization: list[str] = []
@@ -97,20 +102,20 @@ class AuthMiddleware:
             log.warning("cannot decide on token %s: %s", fingerprint(digest), exc)
             await refusals.unavailable()(scope, receive, send)
             return
-        if scope["method"] == "POST":
-            body = await _read_body(receive)
-            if body is None:
-                await refusals.too_large()(scope, receive, send)
-                return
-            refusal = self._refuse_calls(body, principal, digest, modern=is_modern(version))
-            if refusal is not None:
-                await refusal(scope, receive, send)
-                return
-            receive = _replay(body, receive)
-        elif scope["method"] in ("GET", "DELETE"):
-            # Stateless: no stream for a GET to listen to, no session for a DELETE to end.
+        if scope["method"] != "POST":
+            # Stateless: no stream for a GET to listen to, no session for a DELETE to end, and no
+            # other method: the same 405 whatever the framework.
             await refusals.method_not_allowed()(scope, receive, send)
             return
+        body = await _read_body(receive)
+        if body is None:
+            await refusals.too_large()(scope, receive, send)
+            return
+        refusal = self._refuse_calls(body, principal, digest, modern=is_modern(version))
+        if refusal is not None:
+            await refusal(scope, receive, send)
+            return
+        receive = _replay(body, receive)
         context = StoreContext(Subject(principal, digest, token), self.api)
         with use(context):
             # The access log (uvicorn's is off: it would print query strings): who, for which store.

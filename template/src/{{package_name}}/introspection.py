@@ -13,7 +13,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from .authorization_server import AuthorizationServer, AuthServerUnavailable
+from .authorization_server import ACCESS_TOKEN_TYPE, AuthorizationServer, AuthServerUnavailable
 from .cache import Cache, Overloaded, SingleFlight, compute_once
 from .principal import Principal, fingerprint, token_digest
 from .ratelimit import TokenBucket
@@ -23,7 +23,7 @@ from .urls import same_resource
 log = logging.getLogger(__name__)
 
 CLOCK_LEEWAY = 30  # seconds of tolerated clock skew on exp and nbf
-ACCESS_TOKEN_TYPES = frozenset({"bearer", "access_token", "urn:ietf:params:oauth:token-type:access_token"})
+ACCESS_TOKEN_TYPES = frozenset({"bearer", "access_token", ACCESS_TOKEN_TYPE})
 
 
 class InvalidToken(Exception):
@@ -92,7 +92,7 @@ class Introspector:
         decoded = Principal.from_bytes(cached)
         ours = any(same_resource(a, self._settings.mcp_resource_url) for a in decoded.aud)
         principal = decoded if ours else None
-        if len(self._decoded) >= self._decoded_limit:
+        if key not in self._decoded and len(self._decoded) >= self._decoded_limit:
             del self._decoded[next(iter(self._decoded))]  # the oldest
         self._decoded[key] = (cached, principal)
         return principal

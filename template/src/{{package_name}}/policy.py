@@ -9,6 +9,7 @@ to write it (a granted scope -> the scopes it includes), and every decision here
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
@@ -18,6 +19,10 @@ IMPLIED: Mapping[str, frozenset[str]] = {}
 
 # A body with fewer brackets than this cannot be nested deeply enough to trouble a JSON parser.
 SHALLOW = 256
+
+# RFC 6749 §3.3 scope-token: what a challenge's quoted scope list may carry (granted scopes come
+# from introspection; one outside this syntax is left out rather than break the header).
+SCOPE_TOKEN = re.compile(r"[\x21\x23-\x5b\x5d-\x7e]+")
 
 # Never named in a challenge (MCP 2026-07-28, refresh tokens): a client asks for it on its own.
 NEVER_CHALLENGED = frozenset({"offline_access"})
@@ -43,7 +48,7 @@ def challenge_scopes(granted: Iterable[str], needed: Iterable[str], *, modern: b
     would otherwise lose what they had.
     """
     scopes = set(needed) if modern else set(granted) | set(needed)
-    return sorted(scopes - NEVER_CHALLENGED)
+    return sorted(scope for scope in scopes - NEVER_CHALLENGED if SCOPE_TOKEN.fullmatch(scope))
 
 
 def _plainly_no_tool_call(body: bytes) -> bool:

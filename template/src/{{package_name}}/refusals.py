@@ -86,7 +86,7 @@ def malformed_body(description: str) -> Response:
 
 
 def method_not_allowed() -> Response:
-    """405 for GET and DELETE on /mcp: stateless, the server has no stream to open and no session to end."""
+    """405 for every method but POST on /mcp: stateless, there is no stream to open and no session to end."""
     return Response(status_code=405, headers={"Allow": "POST"})
 
 
