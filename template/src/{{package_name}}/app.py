@@ -170,12 +170,14 @@ def create_app(
             Middleware(
                 CORSMiddleware,
                 allow_origins=["*"],
-                allow_methods=["GET", "POST", "DELETE", "OPTIONS"],
+                allow_methods=["GET", "POST", "OPTIONS"],  # GET: the metadata and health; /mcp serves POST
                 allow_headers=[
                     "authorization",
                     "content-type",
                     "mcp-protocol-version",
-                    "mcp-session-id",
+                    "mcp-method",  # the 2026-07-28 routing headers, sent by browser-based modern clients
+                    "mcp-name",
+                    "mcp-session-id",  # legacy clients may send them; the server is stateless and ignores them
                     "last-event-id",
                 ],
                 expose_headers=["WWW-Authenticate", "Mcp-Session-Id"],
