@@ -17,7 +17,7 @@ from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from . import PROJECT_NAME
-from .auth import AuthMiddleware, TokenVerifier
+from .auth import AuthMiddleware
 from .authorization_server import AuthorizationServer, DiscoveryError
 from .cache import Cache
 from .cache_backend import open_cache
@@ -105,15 +105,13 @@ class Components:
         await self.cache.aclose()
 
 
-def create_app(
-    settings: Settings, tools: Sequence[ToolSpec] = TOOLS, verifier: TokenVerifier | None = None
-) -> Starlette:
-    """The whole server. ``tools`` defaults to the tools table, ``verifier`` to introspection at Whatalo."""
+def create_app(settings: Settings, tools: Sequence[ToolSpec] = TOOLS) -> Starlette:
+    """The whole server. ``tools`` defaults to the tools table."""
     components = Components.build(settings)
     mcp_app = build_mcp_app(tools, name=PROJECT_NAME)
     guarded = AuthMiddleware(
         mcp_app,
-        verifier=verifier or components.introspector,
+        verifier=components.introspector,
         api=components.api,
         policy=ToolCallPolicy({tool.name: frozenset({tool.scope}) for tool in tools}),
         scopes_supported=list(SCOPES),

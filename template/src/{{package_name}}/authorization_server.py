@@ -135,6 +135,7 @@ def client_auth(settings: Settings) -> tuple[dict[str, str], dict[str, str]]:
 
 
 def retry_after(response: httpx.Response) -> int | None:
+    """The whole seconds of a ``Retry-After`` header, if it gives them."""
     value = response.headers.get("retry-after")
     return int(value) if value and value.strip().isdigit() else None
 
@@ -152,13 +153,14 @@ async def read_at_most(response: httpx.Response, limit: int) -> bytes | None:
 class AuthorizationServer:
     """Whatalo's authorization server as this server talks to it: one per process."""
 
-    def __init__(self, http: httpx.AsyncClient, settings: Settings) -> None:
+    def __init__(self, http: httpx.AsyncClient, settings: Settings, metadata: ServerMetadata | None = None) -> None:
+        """``metadata``: a document the caller just discovered, so the first call needs no discovery."""
         self._http = http
         self._settings = settings
         self.issuer = settings.whatalo_issuer
         self._timeout = settings.introspection_timeout
-        self._metadata: ServerMetadata | None = None
-        self._fetched_at = 0.0
+        self._metadata = metadata
+        self._fetched_at = time.monotonic() if metadata is not None else 0.0
         self._failed_at = -RETRY_SECONDS
         self._error: str | None = None
         self._lock = asyncio.Lock()

@@ -55,7 +55,7 @@ async def run_checks(settings: Settings) -> AsyncIterator[Step]:
             )
         yield Step(label, "ok (issuer matches)", problems)
         label = f"introspection credentials at {metadata.introspection_endpoint}"
-        problem = await _introspection_problem(AuthorizationServer(http, settings))
+        problem = await _introspection_problem(AuthorizationServer(http, settings, metadata))
         yield Step(label, "ok (credentials accepted)" if problem is None else "failed", [problem] if problem else [])
     where = summary(settings)
     cache = open_cache(settings)

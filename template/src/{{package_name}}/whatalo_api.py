@@ -15,6 +15,7 @@ from typing import Any
 import anyio
 import httpx2 as httpx
 
+from .authorization_server import retry_after
 from .token_exchange import ExchangeFailed, Subject, TokenExchange
 
 log = logging.getLogger(__name__)
@@ -53,9 +54,10 @@ class WhataloAPIError(Exception):
 
 
 def _retry_after(response: httpx.Response) -> int | None:
-    value = response.headers.get("retry-after")
-    if value and value.strip().isdigit():
-        return int(value)
+    """``Retry-After``, else (on a 429) the seconds until Whatalo's ``X-RateLimit-Reset``."""
+    seconds = retry_after(response)
+    if seconds is not None:
+        return seconds
     reset = response.headers.get("x-ratelimit-reset")
     if response.status_code == 429 and reset and reset.strip().isdigit():
         return max(0, int(reset) - int(time.time()))
