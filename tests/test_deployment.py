@@ -402,3 +402,35 @@ def test_haproxy_config_sends_requests_to_ready_replicas_with_the_clients_addres
             process.wait(timeout=10)
         for backend in backends:
             backend.stop()
+
+
+# Names the deployment files may set besides the server's settings: uvicorn's own, the compose Redis's
+# password, and two settings of contract §2 that the telemetry settings bring.
+NOT_SERVER_SETTINGS = {"FORWARDED_ALLOW_IPS", "REDIS_PASSWORD", "LOG_FORMAT", "METRICS_PORT"}
+
+
+def env_names(path: Path) -> set[str]:
+    return {line.split("=", 1)[0] for line in path.read_text().splitlines() if line and not line.startswith("#")}
+
+
+def test_every_variable_the_deployment_files_set_is_a_setting(project, production, checks_python):
+    """A misspelt variable would be ignored by the server, silently: every name is one it reads."""
+    cache, root = project
+    fields = run(
+        [checks_python, "-c", "from whatalo_mcp.settings import Settings; print(' '.join(Settings.model_fields))"],
+        cwd=root,
+        env={"PYTHONPATH": str(root / "src")},
+    )
+    assert fields.returncode == 0, fields.stderr
+    known = {name.upper() for name in fields.stdout.split()} | NOT_SERVER_SETTINGS
+    kinds = by_kind(production)
+    compose = yaml.safe_load((root / "compose.yaml").read_text())["services"]["mcp"]
+    names = {
+        ".env.production.example": env_names(root / ".env.production.example"),
+        "secrets.env.example": env_names(root / OVERLAY / "secrets.env.example"),
+        "the ConfigMap": set(kinds["ConfigMap"]["data"]),
+        "compose.yaml": set(compose.get("environment", {})),
+    }
+    for where, found in names.items():
+        assert found <= known, f"{where} sets {sorted(found - known)}, which the server does not read"
+    assert ("CACHE_URL" in names["secrets.env.example"]) == (cache == "redis")
