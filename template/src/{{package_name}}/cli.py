@@ -187,7 +187,9 @@ def tools() -> None:
 
 @app.command()
 def probe(
-    url: Annotated[str, typer.Argument(help="The MCP endpoint, as given to a client (e.g. https://mcp.example.com/mcp).")],
+    url: Annotated[
+        str, typer.Argument(help="The MCP endpoint, as given to a client (e.g. https://mcp.example.com/mcp).")
+    ],
     token: Annotated[
         str | None,
         typer.Option(

@@ -66,7 +66,11 @@ async def authorization_server_checks(ctx: Context) -> AsyncIterator[Result]:
             for name, value in document.items():
                 if isinstance(value, str) and (name.endswith("_endpoint") or name == "jwks_uri"):
                     ctx.see_url(f"authorization server {name}", value)
-    more = f" (the first {MAX_AUTHORIZATION_SERVERS} of {len(servers)})" if len(servers) > MAX_AUTHORIZATION_SERVERS else ""
+    more = (
+        f" (the first {MAX_AUTHORIZATION_SERVERS} of {len(servers)})"
+        if len(servers) > MAX_AUTHORIZATION_SERVERS
+        else ""
+    )
     yield failed("as.metadata", "; ".join(problems)) if problems else passed("as.metadata", "; ".join(notes) + more)
     if not found:
         yield skipped("as.pkce", "no authorization server metadata was found")
@@ -87,4 +91,6 @@ def https_check(ctx: Context) -> Result:
     if plain:
         return failed("transport.https", "not https: " + "; ".join(dict.fromkeys(plain)))
     loopback = any(urlsplit(url).scheme == "http" for _, url in [("URL", ctx.url), *ctx.urls])
-    return passed("transport.https", f"{len(ctx.urls) + 1} URLs, " + ("http:// only on loopback" if loopback else "all https://"))
+    return passed(
+        "transport.https", f"{len(ctx.urls) + 1} URLs, " + ("http:// only on loopback" if loopback else "all https://")
+    )

@@ -194,9 +194,7 @@ async def _location_check(ctx: Context, resource: str, found: Answer) -> Result:
 async def _cors_check(ctx: Context, url: str) -> Result:
     try:
         read = await ctx.client.get(url, [("Origin", CORS_ORIGIN)])
-        preflight = await ctx.client.options(
-            url, [("Origin", CORS_ORIGIN), ("Access-Control-Request-Method", "GET")]
-        )
+        preflight = await ctx.client.options(url, [("Origin", CORS_ORIGIN), ("Access-Control-Request-Method", "GET")])
     except Unreachable as exc:
         return failed("metadata.cors", str(exc))
     problems = []

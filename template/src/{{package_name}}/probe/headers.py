@@ -35,9 +35,7 @@ async def close_session(ctx: Context, answer: Answer) -> None:
             pass
 
 
-async def _refused(
-    ctx: Context, check: str, variants: list[tuple[Headers, list[str]]], statuses: set[int]
-) -> Result:
+async def _refused(ctx: Context, check: str, variants: list[tuple[Headers, list[str]]], statuses: set[int]) -> Result:
     """Each variant (headers, what of it must not come back) refused with one of ``statuses``."""
     seen = []
     for headers, sent in variants:
@@ -75,7 +73,8 @@ async def header_checks(ctx: Context) -> AsyncIterator[Result]:
         ctx, "header.syntax", [([("Authorization", f"Bearer {credential} {junk}")], [credential, junk])], {400, 401}
     )
     first, second = ("Authorization", f"Bearer {credential}"), ("Authorization", f"Bearer {other}")
-    yield await _refused(ctx, "header.duplicate", [([first, second], [credential, other]), ([second, first], [credential, other])], {400, 401})
+    both = [credential, other]
+    yield await _refused(ctx, "header.duplicate", [([first, second], both), ([second, first], both)], {400, 401})
     long = secrets.token_urlsafe(OVERSIZED)[:OVERSIZED]
     yield await _refused(ctx, "header.oversized", [([("Authorization", f"Bearer {long}")], [long])], {400, 401, 431})
     yield await _scheme_case(ctx)

@@ -18,15 +18,13 @@ class Status(Enum):
 
 CATALOG: dict[str, str] = {
     "challenge.status": "a request without credentials answered 401 with a WWW-Authenticate header (RFC 9110 §15.5.2)",
-    "challenge.bearer": (
-        "a Bearer challenge in RFC 9110 §11.2 syntax, no parameter repeated (RFC 6750 §3)"
-    ),
+    "challenge.bearer": ("a Bearer challenge in RFC 9110 §11.2 syntax, no parameter repeated (RFC 6750 §3)"),
     "challenge.resource_metadata": (
-        "resource_metadata=\"<absolute URL of the protected resource metadata>\" in the 401 challenge "
+        'resource_metadata="<absolute URL of the protected resource metadata>" in the 401 challenge '
         "(RFC 9728 §5.1; MCP 2025-06-18 MUST, later revisions fall back to the well-known URLs without it)"
     ),
     "challenge.scope": (
-        "scope=\"...\" in the 401 challenge naming the scopes to ask for, without offline_access "
+        'scope="..." in the 401 challenge naming the scopes to ask for, without offline_access '
         "(MCP 2025-11-25 and 2026-07-28 SHOULD)"
     ),
     "challenge.no_error": (
@@ -66,7 +64,9 @@ CATALOG: dict[str, str] = {
         "https:// for every URL not on loopback: URL, resource_metadata, resource, issuers, authorization "
         "server endpoints (OAuth 2.1 §1.5; RFC 9728 §7.1)"
     ),
-    "header.empty": "Authorization: Bearer with no token refused (400 invalid_request, or 401) without echo (RFC 6750 §3.1)",
+    "header.empty": (
+        "Authorization: Bearer with no token refused (400 invalid_request, or 401) without echo (RFC 6750 §3.1)"
+    ),
     "header.syntax": (
         "a token followed by more text refused (400/401), never shortened to its first word, without echo "
         "(RFC 6750 §2.1)"
@@ -86,8 +86,8 @@ CATALOG: dict[str, str] = {
         "tools/list answered statelessly, version and capabilities in _meta, Mcp-Method header (MCP 2026-07-28)"
     ),
     "step_up.modern": (
-        "a tool whose scope the token lacks: 403, WWW-Authenticate Bearer error=\"insufficient_scope\" with "
-        "scope=\"<the scopes the call needs>\" and resource_metadata, without offline_access (MCP 2026-07-28)"
+        'a tool whose scope the token lacks: 403, WWW-Authenticate Bearer error="insufficient_scope" with '
+        'scope="<the scopes the call needs>" and resource_metadata, without offline_access (MCP 2026-07-28)'
     ),
     "step_up.legacy": (
         "the same call in the legacy era: 403 insufficient_scope, scope naming what the call needs (the "
@@ -96,7 +96,9 @@ CATALOG: dict[str, str] = {
 }
 
 # The checks that need --token: without it they are skipped, and that does not fail the run.
-NEEDS_TOKEN = frozenset({"header.scheme_case", "tools.list.legacy", "tools.list.modern", "step_up.modern", "step_up.legacy"})
+NEEDS_TOKEN = frozenset(
+    {"header.scheme_case", "tools.list.legacy", "tools.list.modern", "step_up.modern", "step_up.legacy"}
+)
 
 
 @dataclass(frozen=True)

@@ -128,7 +128,7 @@ def _step_up(ctx: Context, era: Era, name: str, answer: Answer, needed: set[str]
         problems.append(f"does not name {' '.join(sorted(needed - scopes))}, which the modern era named")
     if problems:
         return failed(check, f"tools/call {name}: 403, but {'; '.join(problems)}: {ctx.describe(answer)}"), scopes
-    return passed(check, f"tools/call {name}: 403 insufficient_scope, scope=\"{ctx.seen(scope)}\""), scopes
+    return passed(check, f'tools/call {name}: 403 insufficient_scope, scope="{ctx.seen(scope)}"'), scopes
 
 
 async def _search(ctx: Context, era: Era, names: list[str]) -> tuple[str | None, Answer | None, str | None]:
