@@ -9,7 +9,8 @@ WWW-Authenticate parser the probe relies on reads RFC 9110 syntax.
 from __future__ import annotations
 
 import json
-import socket
+import sys
+import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -25,9 +26,8 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from typer.testing import CliRunner
 
-from tests.helpers import STORE_A, RunningSandbox, RunningServer, run_cli
+from tests.helpers import RunningSandbox, RunningServer, run_cli
 from tests.project import (
-    SCOPES,
     BackgroundServer,
     ProbeClient,
     TokenGuard,
@@ -202,7 +202,7 @@ def test_the_bare_sdk_server_fails_where_it_departs_from_the_specifications(bare
     # What it does right passes: its metadata, its issuer, the query token, both eras' tools/list.
     for check in ("metadata.discovery", "metadata.location", "as.metadata", "query.token", "header.syntax"):
         assert found[check]["status"] == "pass", found[check]
-    assert found["tools.list.legacy"]["detail"] == "1 tools (protocol 2025-11-25, session)"
+    assert found["tools.list.legacy"]["detail"] == "1 tool (protocol 2025-11-25, session)"
     assert found["tools.list.modern"]["status"] == "pass"
     # Every call needs its one scope, which the token holds: nothing to refuse, so step-up is skipped.
     assert found["step_up.modern"]["status"] == "skip"
@@ -294,13 +294,29 @@ def test_the_client_refuses_to_send_the_token_anywhere_but_the_endpoint():
     anyio.run(main)
 
 
-def test_requests_and_time_are_bounded(server: RunningServer, mint):
-    """A whole run, token checks included, stays well inside the caps."""
-    with socket.create_connection(("127.0.0.1", server.server.port), timeout=5):
-        pass
+def test_a_server_that_never_answers_is_given_up_on_in_bounded_time(monkeypatch):
+    module = sys.modules[ProbeClient.__module__]
+    monkeypatch.setattr(module, "REQUEST_SECONDS", 0.3)
+    monkeypatch.setattr(module, "TOTAL_SECONDS", 1.5)
+    with listening_socket() as sock:
+        sock.listen(16)  # connections complete in the backlog, and nothing ever answers them
+        started = time.monotonic()
+        code, results = probe(f"http://127.0.0.1:{sock.getsockname()[1]}/mcp", "--token", "t0ken-" + "x" * 20)
+        elapsed = time.monotonic() - started
+    assert code == 1
+    assert elapsed < 5
+    found = by_id(results)
+    assert found["challenge.status"]["detail"] == "no answer from 127.0.0.1 within 0.3 s"
+    assert any(result["detail"].startswith("not run: the probe's limit") for result in results)
+
+
+def test_the_number_of_requests_is_capped(server: RunningServer, mint, monkeypatch):
+    monkeypatch.setattr(sys.modules[ProbeClient.__module__], "MAX_REQUESTS", 5)
     code, results = probe(server.mcp_url, "--token", mint(["read:store"]))
-    assert code == 0
-    assert not [result for result in results if result["detail"].startswith("not run:")]
+    assert code == 1
+    found = by_id(results)
+    assert found["challenge.other_scheme"]["status"] == "pass"  # requests 1 and 2
+    assert found["header.empty"]["detail"] == "not run: the probe's limit of 5 requests or 60 s was reached"
 
 
 # -- the WWW-Authenticate parser -------------------------------------------------
@@ -335,7 +351,6 @@ def test_the_parser_refuses_what_is_not_rfc_9110_syntax(value: str):
         probe_challenges.parse_challenges([value])
 
 
-def test_every_check_has_what_it_wants_and_the_token_checks_exist():
+def test_every_check_says_what_it_wants():
     assert NEEDS_TOKEN <= set(CATALOG)
-    assert all(expected and expected[0].islower() for expected in probe_results.CATALOG.values())
-    assert len(SCOPES) >= 1 and STORE_A  # the fixtures this module relies on are there
+    assert all(len(expected) > 20 for expected in probe_results.CATALOG.values())

@@ -145,7 +145,7 @@ class ProbeClient:
         self._check(url, headers, body)
         remaining = self._deadline - time.monotonic()
         if self.requests >= MAX_REQUESTS or remaining <= 0:
-            raise BudgetExhausted(f"the probe's limit of {MAX_REQUESTS} requests or {TOTAL_SECONDS:.0f} s was reached")
+            raise BudgetExhausted(f"the probe's limit of {MAX_REQUESTS} requests or {TOTAL_SECONDS:g} s was reached")
         self.requests += 1
         request = self._http.build_request(method, url, headers=list(headers), content=body or None)
         try:
@@ -155,10 +155,8 @@ class ProbeClient:
                     content = await _content(response)
                 finally:
                     await response.aclose()
-        except TimeoutError:
-            raise Unreachable(f"no answer from {url.host} within {min(REQUEST_SECONDS, remaining):.0f} s") from None
-        except httpx.TimeoutException:
-            raise Unreachable(f"no answer from {url.host} within {REQUEST_SECONDS:.0f} s") from None
+        except (TimeoutError, httpx.TimeoutException):
+            raise Unreachable(f"no answer from {url.host} within {min(REQUEST_SECONDS, remaining):.3g} s") from None
         except httpx.HTTPError as exc:
             raise Unreachable(f"cannot reach {url.host}: {type(exc).__name__}: {exc}") from None
         return Answer(

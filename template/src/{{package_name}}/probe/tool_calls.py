@@ -89,7 +89,8 @@ def _listed(era: Era) -> Result:
     if era.tools is None:
         return failed(check, era.problem or "no answer")
     version = f"protocol {era.version}" + (", session" if era.session_id else ", no session")
-    return passed(check, f"{len(era.tools)} tools ({version})")
+    count = len(era.tools)
+    return passed(check, f"{count} tool{'' if count == 1 else 's'} ({version})")
 
 
 def read_only_candidates(tools: list[dict[str, Any]]) -> list[str]:
