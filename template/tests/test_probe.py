@@ -195,7 +195,7 @@ def test_the_bare_sdk_server_fails_where_it_departs_from_the_specifications(bare
     # Its 401 says error="invalid_token" without credentials and names no scope (RFC 6750 §3.1,
     # MCP's scope selection), and of two Authorization headers it takes the first.
     assert failures == {"challenge.scope", "challenge.no_error", "challenge.other_scheme", "header.duplicate"}
-    assert found["challenge.no_error"]["detail"].startswith('the challenge has error, error_description: 401, ')
+    assert found["challenge.no_error"]["detail"].startswith("the challenge has error, error_description: 401, ")
     assert 'error="invalid_token"' in found["challenge.no_error"]["detail"]
     assert found["challenge.scope"]["detail"] == "no scope parameter"
     assert "(accepted)" in found["header.duplicate"]["detail"]

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import ssl
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
@@ -54,7 +53,7 @@ class Answer:
     headers: httpx.Headers
     body: bytes  # at most MAX_BODY_BYTES; for an event stream, the data of the JSON-RPC response in it
     redirected_from: tuple[str, ...] = ()
-    stopped_redirect: str | None = None  # a Location not followed (another origin, or too many hops)
+    stopped_redirect: str | None = None  # the Location of a redirect not followed (another origin, too many hops)
     session_id: str | None = field(default=None)
 
     @property
@@ -86,7 +85,7 @@ def _origin(url: httpx.URL) -> tuple[str, str, int | None]:
 class ProbeClient:
     """The one HTTP client of a run (see the module docstring for its bounds)."""
 
-    def __init__(self, endpoint: str, token: str | None, *, tls: ssl.SSLContext | None = None) -> None:
+    def __init__(self, endpoint: str, token: str | None) -> None:
         self.endpoint = httpx.URL(endpoint)
         self.token = token
         self.requests = 0
@@ -94,7 +93,6 @@ class ProbeClient:
         self._http = httpx.AsyncClient(
             follow_redirects=False,
             trust_env=False,
-            verify=tls if tls is not None else True,
             timeout=httpx.Timeout(REQUEST_SECONDS, connect=min(5.0, REQUEST_SECONDS)),
             headers={"User-Agent": "mcp-resource-server-probe"},
         )
@@ -122,12 +120,9 @@ class ProbeClient:
         hops: list[str] = []
         while True:
             answer = await self._send(method, target, headers, b"")
-            location = answer.headers.get("location")
-            if answer.status not in (301, 302, 303, 307, 308) or not location:
+            following = httpx.URL(answer.stopped_redirect) if answer.stopped_redirect else None
+            if following is None or _origin(following) != _origin(target) or len(hops) >= MAX_REDIRECTS:
                 return replace(answer, redirected_from=tuple(hops))
-            following = target.join(location)
-            if _origin(following) != _origin(target) or len(hops) >= MAX_REDIRECTS:
-                return replace(answer, redirected_from=tuple(hops), stopped_redirect=str(following))
             hops.append(str(target))
             target = following
 
@@ -164,8 +159,20 @@ class ProbeClient:
             status=response.status_code,
             headers=response.headers,
             body=content,
+            stopped_redirect=_redirect(url, response),
             session_id=response.headers.get("mcp-session-id"),
         )
+
+
+def _redirect(url: httpx.URL, response: httpx.Response) -> str | None:
+    """Where a redirect points (resolved against ``url``), or None for any other answer."""
+    location = response.headers.get("location")
+    if response.status_code not in (301, 302, 303, 307, 308) or not location:
+        return None
+    try:
+        return str(url.join(location))
+    except httpx.InvalidURL:
+        return None
 
 
 async def _content(response: httpx.Response) -> bytes:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import ssl
 from collections.abc import AsyncIterator
 from urllib.parse import urlsplit
 
@@ -31,7 +30,7 @@ def endpoint_problem(url: str) -> str | None:
     return None
 
 
-async def run_probe(url: str, token: str | None, *, tls: ssl.SSLContext | None = None) -> AsyncIterator[Result]:
+async def run_probe(url: str, token: str | None) -> AsyncIterator[Result]:
     """Each check's result as it completes. Raises ``ValueError`` for a URL that cannot be probed.
 
     The token is used only when URL is ``https://`` or on loopback: it is never sent in clear text
@@ -42,7 +41,7 @@ async def run_probe(url: str, token: str | None, *, tls: ssl.SSLContext | None =
         raise ValueError(problem)
     parts = urlsplit(url)
     plain = parts.scheme == "http" and not is_loopback(parts.hostname)
-    client = ProbeClient(url, None if plain else token, tls=tls)
+    client = ProbeClient(url, None if plain else token)
     ctx = Context(url=url, token=client.token, client=client)
     if plain and token:
         ctx.no_token = "the token is not sent over plain http:// to a host off loopback"
@@ -75,3 +74,6 @@ async def run_probe(url: str, token: str | None, *, tls: ssl.SSLContext | None =
                 yield failed(check, f"not run: {exc}")
     finally:
         await client.aclose()
+    for check in order:  # what a failed prerequisite left out at the end
+        if check not in reported:
+            yield skipped(check, "an earlier check it depends on failed")
