@@ -28,12 +28,15 @@ from typer.testing import CliRunner
 
 from tests.helpers import RunningSandbox, RunningServer, run_cli
 from tests.project import (
+    PACKAGE,
     BackgroundServer,
     ProbeClient,
     TokenGuard,
     cli,
     listening_socket,
     probe_challenges,
+    probe_context,
+    probe_https_check,
     probe_results,
 )
 
@@ -279,6 +282,48 @@ def test_the_token_never_reaches_another_host_even_when_lured(secrets_seen: set[
     assert not [request for request in elsewhere.requests if token in request or token[:12] in request]
     assert token not in outcome.output and token[:12] not in outcome.output  # echoed back, but never shown
     assert "[the token]" in outcome.output
+
+
+def test_over_plain_http_off_loopback_the_token_is_withheld(monkeypatch, secrets_seen: set[str]):
+    """The probe's rule for URL's host, with loopback taken for a remote host: the token stays home."""
+    monkeypatch.setattr(sys.modules[f"{PACKAGE}.probe.runner"], "is_loopback", lambda host: False)
+    token = "withheld-" + "t0k3n" * 8
+    secrets_seen.add(token)
+    at_url, elsewhere = Recorder(), Recorder()
+    other_sock, url_sock = listening_socket(), listening_socket()
+    url = f"http://127.0.0.1:{url_sock.getsockname()[1]}/mcp"
+    other_url = f"http://127.0.0.1:{other_sock.getsockname()[1]}"
+    with (
+        BackgroundServer(elsewhere_app(elsewhere, lambda: url), sock=other_sock),
+        BackgroundServer(lure(at_url, lambda: other_url), sock=url_sock),
+    ):
+        code, results = probe(url, "--token", token)
+    assert code == 1
+    assert not [request for request in at_url.requests + elsewhere.requests if token in request]
+    found = by_id(results)
+    for check in NEEDS_TOKEN:
+        assert found[check] == {
+            "id": check,
+            "status": "skip",
+            "detail": "the token is not sent over plain http:// to a host off loopback",
+            "expected": probe_results.CATALOG[check],
+        }
+
+
+def test_transport_https_names_every_plain_url_off_loopback():
+    client = ProbeClient("https://mcp.example.com/mcp", None)
+    ctx = probe_context.Context(url="https://mcp.example.com/mcp", token=None, client=client)
+    ctx.see_url("resource", "https://mcp.example.com")
+    ctx.see_url("authorization server", "http://auth.example.com")
+    ctx.see_url("authorization server token_endpoint", "http://auth.example.com/token")
+    ctx.see_url("authorization server jwks_uri", "http://127.0.0.1:9000/jwks")  # loopback: allowed
+    result = probe_https_check(ctx)
+    assert (result.status.value, result.detail) == (
+        "fail",
+        "not https: authorization server http://auth.example.com; "
+        "authorization server token_endpoint http://auth.example.com/token",
+    )
+    anyio.run(client.aclose)
 
 
 def test_the_client_refuses_to_send_the_token_anywhere_but_the_endpoint():

@@ -83,14 +83,16 @@ async def authorization_server_checks(ctx: Context) -> AsyncIterator[Result]:
 
 
 def https_check(ctx: Context) -> Result:
-    plain = []
+    urls: dict[str, str] = {}  # each URL once, named for where it first appeared
     for what, url in [("URL", ctx.url), *ctx.urls]:
-        parts = urlsplit(url)
-        if parts.scheme != "https" and not is_loopback(parts.hostname):
-            plain.append(f"{what} {ctx.seen(url)}")
+        urls.setdefault(url, what)
+    plain = [f"{what} {ctx.seen(url)}" for url, what in urls.items() if not _https_or_loopback(url)]
     if plain:
-        return failed("transport.https", "not https: " + "; ".join(dict.fromkeys(plain)))
-    loopback = any(urlsplit(url).scheme == "http" for _, url in [("URL", ctx.url), *ctx.urls])
-    return passed(
-        "transport.https", f"{len(ctx.urls) + 1} URLs, " + ("http:// only on loopback" if loopback else "all https://")
-    )
+        return failed("transport.https", "not https: " + "; ".join(plain))
+    loopback = any(urlsplit(url).scheme == "http" for url in urls)
+    return passed("transport.https", f"{len(urls)} URLs, " + ("http:// only on loopback" if loopback else "all https://"))
+
+
+def _https_or_loopback(url: str) -> bool:
+    parts = urlsplit(url)
+    return parts.scheme == "https" or is_loopback(parts.hostname)

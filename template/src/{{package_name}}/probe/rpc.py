@@ -75,7 +75,7 @@ class Reply:
 def reply(answer: Answer, seen: str) -> Reply:
     """The JSON-RPC result in ``answer``; ``seen`` is how the caller shows the answer in a problem."""
     if answer.status != 200:
-        return Reply(None, f"HTTP {answer.status}: {seen}")
+        return Reply(None, seen)
     message = answer.json()
     if not isinstance(message, dict):
         return Reply(None, f"HTTP 200 without a JSON-RPC response ({answer.content_type or 'no content type'})")
