@@ -90,7 +90,9 @@ def https_check(ctx: Context) -> Result:
     if plain:
         return failed("transport.https", "not https: " + "; ".join(plain))
     loopback = any(urlsplit(url).scheme == "http" for url in urls)
-    return passed("transport.https", f"{len(urls)} URLs, " + ("http:// only on loopback" if loopback else "all https://"))
+    return passed(
+        "transport.https", f"{len(urls)} URLs, " + ("http:// only on loopback" if loopback else "all https://")
+    )
 
 
 def _https_or_loopback(url: str) -> bool:
