@@ -22,7 +22,6 @@ class Context:
     no_credentials: Answer | None = None  # the answer to a request without credentials
     challenge: Challenge | None = None  # its Bearer challenge
     metadata: dict[str, Any] | None = None  # the protected resource metadata, as found
-    metadata_url: str | None = None
     urls: list[tuple[str, str]] = field(default_factory=list)  # (what it is, URL): for transport.https
     no_token: str = "needs --token"  # why the checks that need the token are skipped when it is None
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
@@ -30,16 +29,17 @@ class Context:
     def next_id(self) -> int:
         return next(self._ids)
 
-    def redact(self, text: str) -> str:
-        """``text`` without the token, whole or cut short after 12 characters (any server may echo it)."""
-        if not self.token:
-            return text
-        text = text.replace(self.token, "[the token]")
-        return re.sub(re.escape(self.token[:12]) + r"[A-Za-z0-9\-._~+/=]*", "[the token]", text)
+    def clean(self, text: str) -> str:
+        """``text`` printable, and without the token, whole or cut short after 12 characters (any server
+        may echo it): what every detail goes through before it is shown."""
+        if self.token:
+            text = text.replace(self.token, "[the token]")
+            text = re.sub(re.escape(self.token[:12]) + r"[A-Za-z0-9\-._~+/=]*", "[the token]", text)
+        return "".join(ch if ch.isprintable() else " " for ch in text)
 
     def seen(self, text: str) -> str:
-        """Server-sent text as a detail shows it: printable, shortened, the token replaced."""
-        text = "".join(ch if ch.isprintable() else " " for ch in self.redact(text))
+        """Server-sent text as a detail quotes it: cleaned and shortened."""
+        text = self.clean(text)
         return text if len(text) <= SHOWN else text[:SHOWN] + "..."
 
     def describe(self, answer: Answer) -> str:

@@ -51,7 +51,7 @@ async def challenge_checks(ctx: Context) -> AsyncIterator[Result]:
     if challenge.repeated:
         yield failed("challenge.bearer", f"repeated parameter(s) {', '.join(sorted(challenge.repeated))}")
     else:
-        yield passed("challenge.bearer", f"parameters {', '.join(challenge.params) or '(none)'}")
+        yield passed("challenge.bearer", f"parameters {ctx.seen(', '.join(challenge.params)) or '(none)'}")
     ctx.challenge = challenge
     metadata = challenge.params.get("resource_metadata")
     if metadata is None:
@@ -60,7 +60,7 @@ async def challenge_checks(ctx: Context) -> AsyncIterator[Result]:
         yield failed("challenge.resource_metadata", f"not an absolute http(s) URL: {ctx.seen(metadata)}")
     else:
         ctx.see_url("resource_metadata", metadata)
-        yield passed("challenge.resource_metadata", metadata)
+        yield passed("challenge.resource_metadata", ctx.seen(metadata))
     scope = challenge.params.get("scope")
     if scope is None:
         yield failed("challenge.scope", "no scope parameter")
@@ -69,7 +69,7 @@ async def challenge_checks(ctx: Context) -> AsyncIterator[Result]:
     elif "offline_access" in scope.split():
         yield failed("challenge.scope", f"names offline_access: {ctx.seen(scope)}")
     else:
-        yield passed("challenge.scope", scope)
+        yield passed("challenge.scope", ctx.seen(scope))
     yield _no_error(answer, ctx, "challenge.no_error")
     basic = "Basic " + base64.b64encode(b"probe:probe").decode()
     try:
@@ -150,7 +150,7 @@ async def metadata_checks(ctx: Context) -> AsyncIterator[Result]:
             yield skipped(check, "no protected resource metadata found")
         return
     document: dict[str, Any] = found.json()
-    ctx.metadata, ctx.metadata_url = document, found.url
+    ctx.metadata = document
     ctx.see_url("metadata URL", found.url)
     yield passed("metadata.discovery", how)
     resource = document.get("resource")

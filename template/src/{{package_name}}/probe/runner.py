@@ -52,7 +52,7 @@ async def run_probe(url: str, token: str | None) -> AsyncIterator[Result]:
         """``result``, after a skip for each earlier check a failed prerequisite left out."""
         left_out = [c for c in order[: order.index(result.id)] if c not in reported]
         results = [skipped(c, "an earlier check it depends on failed") for c in left_out]
-        results.append(Result(result.id, result.status, ctx.redact(result.detail)))
+        results.append(Result(result.id, result.status, ctx.clean(result.detail)))
         reported.update(r.id for r in results)
         return results
 
