@@ -165,13 +165,18 @@ class StaticVerifier:
 
 
 @pytest.fixture
-def bare_sdk_server(sandbox_server: RunningSandbox) -> Iterator[tuple[str, str]]:
+def bare_sdk_server(sandbox_server: RunningSandbox) -> Iterator[tuple[str, str, str]]:
     """The MCP SDK's own ``MCPServer`` with its bearer middleware (stateful, SSE answers), on 127.0.0.1:
-    its MCP URL and a token it accepts."""
+    its MCP URL, a token it accepts, and one without the scope (``read``) it requires of every call."""
     sock = listening_socket()
     url = f"http://127.0.0.1:{sock.getsockname()[1]}/mcp"
-    token = "bare-" + "x" * 24
-    verifier = StaticVerifier({token: AccessToken(token=token, client_id="probe-test", scopes=["read"], resource=url)})
+    token, unscoped = "bare-" + "x" * 24, "bare-unscoped-" + "y" * 16
+    verifier = StaticVerifier(
+        {
+            token: AccessToken(token=token, client_id="probe-test", scopes=["read"], resource=url),
+            unscoped: AccessToken(token=unscoped, client_id="probe-test", scopes=[], resource=url),
+        }
+    )
     auth = AuthSettings(
         issuer_url=sandbox_server.state.issuer,
         resource_server_url=url,
@@ -186,11 +191,11 @@ def bare_sdk_server(sandbox_server: RunningSandbox) -> Iterator[tuple[str, str]]
         return text.upper()
 
     with BackgroundServer(server.streamable_http_app(), sock=sock):
-        yield url, token
+        yield url, token, unscoped
 
 
 def test_the_bare_sdk_server_fails_where_it_departs_from_the_specifications(bare_sdk_server):
-    url, token = bare_sdk_server
+    url, token, _ = bare_sdk_server
     code, results = probe(url, "--token", token)
     assert code == 1
     found = by_id(results)
@@ -209,6 +214,18 @@ def test_the_bare_sdk_server_fails_where_it_departs_from_the_specifications(bare
     assert found["tools.list.modern"]["status"] == "pass"
     # Every call needs its one scope, which the token holds: nothing to refuse, so step-up is skipped.
     assert found["step_up.modern"]["status"] == "skip"
+
+
+def test_the_bare_sdk_servers_403_names_no_scope(bare_sdk_server):
+    url, _, unscoped = bare_sdk_server
+    code, results = probe(url, "--token", unscoped)
+    assert code == 1
+    found = by_id(results)
+    for era in ("modern", "legacy"):
+        detail = found[f"step_up.{era}"]["detail"]
+        assert found[f"step_up.{era}"]["status"] == "fail"
+        assert detail.startswith(("tools/list: 403, but no scope parameter", "initialize: 403, but no scope parameter"))
+        assert 'error="insufficient_scope", error_description="Required scope: read"' in detail
 
 
 # -- the token goes to URL only --------------------------------------------------

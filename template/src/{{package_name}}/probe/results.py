@@ -86,8 +86,9 @@ CATALOG: dict[str, str] = {
         "tools/list answered statelessly, version and capabilities in _meta, Mcp-Method header (MCP 2026-07-28)"
     ),
     "step_up.modern": (
-        'a tool whose scope the token lacks: 403, WWW-Authenticate Bearer error="insufficient_scope" with '
-        'scope="<the scopes the call needs>" and resource_metadata, without offline_access (MCP 2026-07-28)'
+        "a call the token's scopes do not cover (a read-only tool's, or any call where the server requires a "
+        'scope of all): 403, WWW-Authenticate Bearer error="insufficient_scope" with scope="<the scopes the '
+        'call needs>" and resource_metadata, without offline_access (MCP 2026-07-28)'
     ),
     "step_up.legacy": (
         "the same call in the legacy era: 403 insufficient_scope, scope naming what the call needs (the "

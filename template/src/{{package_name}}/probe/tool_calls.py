@@ -5,7 +5,9 @@ The probe cannot know which scope each tool of an arbitrary server needs, and it
 live deployments, so it only ever calls tools annotated ``readOnlyHint: true``, with no arguments
 (a tool that needs some then fails validation instead of running), those with required arguments
 first, at most ``MAX_TOOL_CALLS`` of them: the first one answered 403 is the step-up case. A token
-holding every scope of those tools leaves nothing to refuse, and the checks are skipped.
+holding every scope of those tools leaves nothing to refuse, and the checks are skipped. A server
+that requires a scope of every call (the bare SDK's ``required_scopes``) refuses ``initialize`` or
+``tools/list`` itself when the token lacks it: that 403 is the step-up case then.
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ class Era:
     session_id: str | None = None
     tools: list[dict[str, Any]] | None = None
     problem: str | None = None  # why tools/list failed
+    refused: tuple[str, Answer] | None = None  # a 403 to initialize or tools/list: the call, the answer
 
     @property
     def name(self) -> str:
@@ -55,6 +58,8 @@ async def _rpc(ctx: Context, era: Era, method: str, params: dict[str, Any], name
 
 
 def _tools(ctx: Context, era: Era, answer: Answer) -> None:
+    if answer.status == 403:
+        era.refused = ("tools/list", answer)
     reply = rpc.reply(answer, ctx.describe(answer))
     tools = reply.result.get("tools") if reply.result else None
     if isinstance(tools, list) and all(isinstance(tool, dict) for tool in tools):
@@ -69,6 +74,8 @@ async def _open_legacy(ctx: Context) -> Era:
     answer = await ctx.client.post(headers, rpc.body(rpc.initialize(ctx.next_id())))
     reply = rpc.reply(answer, ctx.describe(answer))
     version = reply.result.get("protocolVersion") if reply.result else None
+    if answer.status == 403:
+        era.refused = ("initialize", answer)
     if not isinstance(version, str):
         era.problem = f"initialize: {reply.problem or 'no protocolVersion in its result'}"
         return era
@@ -108,12 +115,13 @@ async def _call(ctx: Context, era: Era, name: str) -> Answer:
     return await _rpc(ctx, era, "tools/call", {"name": name, "arguments": {}}, name)
 
 
-def _step_up(ctx: Context, era: Era, name: str, answer: Answer, needed: set[str] | None) -> tuple[Result, set[str]]:
-    """The check of a 403 to ``tools/call`` of ``name``; the scopes it named."""
+def _step_up(ctx: Context, era: Era, call: str, answer: Answer, needed: set[str] | None) -> tuple[Result, set[str]]:
+    """The check of the answer to ``call`` (a 403 is due), and the scopes it named; ``needed``: those
+    the modern era named, which the legacy era must name as well."""
     check = f"step_up.{era.name}"
     challenge, problem = bearer_of(answer)
     if answer.status != 403 or challenge is None:
-        return failed(check, f"tools/call {name}: {ctx.describe(answer)}" + (f" ({problem})" if problem else "")), set()
+        return failed(check, f"{call}: {ctx.describe(answer)}" + (f" ({problem})" if problem else "")), set()
     scope = challenge.params.get("scope", "")
     scopes = set(scope.split())
     problems = []
@@ -128,8 +136,8 @@ def _step_up(ctx: Context, era: Era, name: str, answer: Answer, needed: set[str]
     if needed is not None and not needed <= scopes:
         problems.append(f"does not name {' '.join(sorted(needed - scopes))}, which the modern era named")
     if problems:
-        return failed(check, f"tools/call {name}: 403, but {'; '.join(problems)}: {ctx.describe(answer)}"), scopes
-    return passed(check, f'tools/call {name}: 403 insufficient_scope, scope="{ctx.seen(scope)}"'), scopes
+        return failed(check, f"{call}: 403, but {'; '.join(problems)}: {ctx.describe(answer)}"), scopes
+    return passed(check, f'{call}: 403 insufficient_scope, scope="{ctx.seen(scope)}"'), scopes
 
 
 async def _search(ctx: Context, era: Era, names: list[str]) -> tuple[str | None, Answer | None, str | None]:
@@ -170,6 +178,16 @@ async def tool_checks(ctx: Context) -> AsyncIterator[Result]:
 
 
 async def _step_up_checks(ctx: Context, modern: Era, legacy: Era) -> AsyncIterator[Result]:
+    needed: set[str] | None = None
+    if modern.refused or legacy.refused:  # a scope every call needs, which the token lacks
+        for era in (modern, legacy):
+            if era.refused is None:
+                yield skipped(f"step_up.{era.name}", f"the {era.name} era's calls were not refused")
+                continue
+            result, scopes = _step_up(ctx, era, *era.refused, needed)
+            needed = scopes if era.modern else needed
+            yield result
+        return
     listed = modern.tools if modern.tools is not None else legacy.tools
     if listed is None:
         for era in (modern, legacy):
@@ -194,9 +212,8 @@ async def _step_up_checks(ctx: Context, modern: Era, legacy: Era) -> AsyncIterat
             else:
                 yield skipped(f"step_up.{era.name}", reason)
         return
-    needed = None
     if first is modern:
-        result, needed = _step_up(ctx, modern, name, answer, None)
+        result, needed = _step_up(ctx, modern, f"tools/call {name}", answer, None)
         yield result
     else:
         yield skipped("step_up.modern", "tools/list failed in the modern era")
@@ -205,4 +222,4 @@ async def _step_up_checks(ctx: Context, modern: Era, legacy: Era) -> AsyncIterat
         return
     if first is not legacy:
         answer = await _call(ctx, legacy, name)
-    yield _step_up(ctx, legacy, name, answer, needed)[0]
+    yield _step_up(ctx, legacy, f"tools/call {name}", answer, needed)[0]
