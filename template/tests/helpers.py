@@ -10,7 +10,6 @@ import base64
 import hashlib
 import json
 import os
-import re
 import secrets
 import socket
 import ssl
@@ -37,6 +36,7 @@ from tests.project import (
     ToolSpec,
     create_sandbox_app,
     listening_socket,
+    probe_challenges,
     whatalo,
 )
 
@@ -228,13 +228,12 @@ class ToolResult:
 
 
 def challenge_params(header: str) -> dict[str, str]:
-    """Parameters of a Bearer challenge (RFC 9110 §11.2); fails on a repeated name."""
+    """Parameters of the one Bearer challenge of ``header`` (RFC 9110 §11.2, read with the probe's
+    parser); fails on anything else, and on a repeated name."""
     assert header.startswith("Bearer "), header
-    params: dict[str, str] = {}
-    for name, quoted, token in re.findall(r'([A-Za-z_]+)=(?:"((?:[^"\\]|\\.)*)"|([^,\s]*))', header[7:]):
-        assert name not in params, f"parameter {name} repeated in {header}"
-        params[name] = quoted or token
-    return params
+    (challenge,) = probe_challenges.parse_challenges([header])
+    assert not challenge.repeated, f"parameter(s) {sorted(challenge.repeated)} repeated in {header}"
+    return challenge.params
 
 
 def era_headers(version: str | None, payload: Any = None) -> dict[str, str]:

@@ -1,8 +1,9 @@
 """The package's imports point one way: no module imports, directly or not, a module that imports it.
 
 Read from the source (``ast``), so a cycle hidden behind ``TYPE_CHECKING`` or inside a function
-counts too. The sandbox stands alone (it emulates Whatalo, not this server), and the commands sit
-on top: nothing but the command line imports them.
+counts too. The sandbox stands alone (it emulates Whatalo, not this server), the probe is a client
+of any MCP server (it knows this one only through the URL rules), and the commands sit on top:
+nothing but the command line imports them.
 """
 
 from __future__ import annotations
@@ -77,3 +78,14 @@ def test_only_the_command_line_imports_the_commands():
     for module, targets in imports().items():
         if module not in COMMANDS:
             assert not targets & COMMANDS, f"{module} imports {sorted(targets & COMMANDS)}"
+
+
+def test_the_probe_imports_only_the_url_rules():
+    probe = f"{PACKAGE}.probe"
+    allowed = {f"{PACKAGE}.urls"}
+    for module, targets in imports().items():
+        if module == probe or module.startswith(probe + "."):
+            server = {t for t in targets if not (t == probe or t.startswith(probe + "."))} - allowed
+            assert not server, f"{module} imports {sorted(server)}"
+        elif module != f"{PACKAGE}.cli":
+            assert not {t for t in targets if t == probe or t.startswith(probe + ".")}, f"{module} imports the probe"

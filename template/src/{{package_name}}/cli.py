@@ -1,4 +1,4 @@
-"""The command line: ``serve``, ``dev``, ``sandbox``, ``check`` and ``tools``.
+"""The command line: ``serve``, ``dev``, ``sandbox``, ``check``, ``tools`` and ``probe``.
 
 Every failure is one plain line on stderr and a non-zero exit; ``--debug``
 (before the command) shows the traceback of an unexpected one.
@@ -183,6 +183,44 @@ def tools() -> None:
                 if on
             ]
             typer.echo(f"  {tool.name:<22} {', '.join(flags)}")
+
+
+@app.command()
+def probe(
+    url: Annotated[
+        str, typer.Argument(help="The MCP endpoint, as given to a client (e.g. https://mcp.example.com/mcp).")
+    ],
+    token: Annotated[
+        str | None,
+        typer.Option(
+            help="An access token for URL: adds the checks of tools/list and step-up (sent to URL only).",
+            envvar="MCP_PROBE_TOKEN",
+            show_default=False,
+        ),
+    ] = None,
+    json_output: Annotated[bool, typer.Option("--json", help="Print the results as a JSON list.")] = False,
+) -> None:
+    """Check any deployed MCP server from the outside as an OAuth resource server; exit 0 when no check fails."""
+    from .probe.report import as_json, exit_code, line, summary
+    from .probe.results import Result, Status
+    from .probe.runner import endpoint_problem, run_probe
+
+    problem = endpoint_problem(url)
+    if problem:
+        raise fail(problem, 2)
+    colors = {Status.PASS: typer.colors.GREEN, Status.FAIL: typer.colors.RED, Status.SKIP: typer.colors.YELLOW}
+
+    async def run() -> list[Result]:
+        results = []
+        async for result in run_probe(url, token):
+            results.append(result)
+            if not json_output:
+                typer.secho(line(result), fg=colors[result.status])
+        return results
+
+    results = asyncio.run(run())
+    typer.echo(as_json(results) if json_output else summary(results))
+    raise typer.Exit(exit_code(results))
 
 
 def _require_sandbox() -> None:
