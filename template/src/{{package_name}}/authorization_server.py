@@ -166,8 +166,16 @@ class AuthorizationServer:
         self._lock = asyncio.Lock()
 
     @property
-    def ready(self) -> bool:
-        return self._metadata is not None and self._error is None
+    def discovered(self) -> bool:
+        """Metadata of the pinned issuer is at hand (kept through a failed refresh)."""
+        return self._metadata is not None
+
+    @property
+    def status(self) -> str:
+        """``ok``, or what is wrong now, in words safe to show (``/readyz``)."""
+        if self._error:
+            return f"metadata refresh failed ({self._error}); using the last good document"
+        return "ok"
 
     @property
     def error(self) -> str | None:
