@@ -115,6 +115,7 @@ def _serve(settings: Settings, sock: socket.socket) -> None:
         log_config=None,
         access_log=False,  # access lines would carry query strings; the app logs what matters
         proxy_headers=True,
+        forwarded_allow_ips=settings.forwarded_allow_ips,  # whose X-Forwarded-For names the client
         timeout_graceful_shutdown=10,
     )
     uvicorn.Server(config).run(sockets=[sock])
