@@ -100,6 +100,7 @@ class Introspector:
         return principal
 
     async def _introspect(self, token: str, key: str, client: str | None) -> Principal:
+        self._authorization_server.check_circuit()  # while Whatalo is failing, no budget is spent on it
         try:
             self._budget.spend(client)  # a miss costs a call to Whatalo: bounded per client and in all
         except Refused as exc:
