@@ -105,8 +105,12 @@ def _serve(settings: Settings, sock: socket.socket) -> None:
     import uvicorn
 
     from .app import create_app
+    from .cache_backend import startup_problem
     from .log import configure_logging
 
+    problem = asyncio.run(startup_problem(settings))  # a cache that refuses this server; an outage is no problem
+    if problem is not None:
+        raise fail(problem, 2)
     configure_logging(settings.log_level)
     config = uvicorn.Config(
         create_app(settings),
