@@ -68,6 +68,7 @@ PACKAGES = {
     "npx": "npm",
     "chromium": "chromium",
     "redis-server": "redis-server",
+    "redis-sentinel": "redis-sentinel",
     "redis-cli": "redis-tools",
 }
 

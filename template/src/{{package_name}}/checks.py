@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 import httpx2 as httpx
 
 from .authorization_server import TOKEN_EXCHANGE, AuthorizationServer, AuthServerUnavailable, DiscoveryError, discover
-from .cache_backend import open_cache, summary
+from .cache_backend import inspect, summary
 from .settings import Settings
 from .urls import authorization_server_metadata_url
 
@@ -57,12 +57,8 @@ async def run_checks(settings: Settings) -> AsyncIterator[Step]:
         label = f"introspection credentials at {metadata.introspection_endpoint}"
         problem = await _introspection_problem(AuthorizationServer(http, settings, metadata))
         yield Step(label, "ok (credentials accepted)" if problem is None else "failed", [problem] if problem else [])
-    where = summary(settings)
-    cache = open_cache(settings)
-    reachable = await cache.ping()
-    await cache.aclose()
-    problems = [] if reachable else [(f"cache: cannot reach the {where}", "check CACHE_URL and that the cache is up")]
-    yield Step(f"cache ({where})", "ok" if reachable else "failed", problems)
+    outcome, problems = await inspect(settings)
+    yield Step(f"cache ({summary(settings)})", outcome, problems)
 
 
 async def _introspection_problem(authorization_server: AuthorizationServer) -> Problem | None:

@@ -105,9 +105,13 @@ def _serve(settings: Settings, sock: socket.socket) -> None:
     import uvicorn
 
     from .app import Components, create_app
+    from .cache_backend import startup_problem
     from .log import configure_logging
     from .serving import GRACEFUL_SECONDS, GracefulServer
 
+    problem = asyncio.run(startup_problem(settings))  # a cache that refuses this server; an outage is no problem
+    if problem is not None:
+        raise fail(problem, 2)
     configure_logging(settings.log_level)
     app = create_app(settings)
     components: Components = app.state.components
