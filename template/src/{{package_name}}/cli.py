@@ -140,7 +140,9 @@ def serve() -> None:
     """Run the MCP server with the configuration from the environment and .env."""
     settings = _settings()
     sock = _listen(settings.mcp_host, settings.mcp_port, "MCP_PORT")
-    metrics = None if settings.metrics_port is None else _listen(settings.mcp_host, settings.metrics_port, "METRICS_PORT")
+    metrics = (
+        None if settings.metrics_port is None else _listen(settings.mcp_host, settings.metrics_port, "METRICS_PORT")
+    )
     _serve(settings, sock, metrics)
 
 

@@ -98,7 +98,7 @@ _LOOKUPS = {
 
 
 def decision(outcome: str) -> None:
-    """One decision of the gate: allowed, unauthorized, invalid_request, invalid_token, insufficient_scope, unavailable."""
+    """One decision of the gate, by outcome (``OUTCOMES``)."""
     if _instruments is not None:
         _instruments.decisions.add(1, _DECISIONS[outcome])
 

@@ -119,8 +119,6 @@ def configure(metrics_port: int | None = None, environ: Mapping[str, str] = os.e
     return telemetry
 
 
-
-
 def metrics_app(registry: CollectorRegistry) -> Starlette:
     """``GET /metrics`` in the Prometheus text format, for the server on ``METRICS_PORT``; 404 elsewhere."""
 
