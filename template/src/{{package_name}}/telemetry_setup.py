@@ -25,7 +25,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from . import PROJECT_SLUG, __version__
-from .telemetry import install, uninstall
+from .telemetry import RequestIds, install, uninstall
 
 PROTOCOL = "http/protobuf"
 
@@ -100,7 +100,7 @@ def configure(metrics_port: int | None = None, environ: Mapping[str, str] = os.e
     if traces_endpoint is not None:
         from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
 
-        telemetry.tracer_provider = TracerProvider(resource=resource)
+        telemetry.tracer_provider = TracerProvider(resource=resource, id_generator=RequestIds())
         telemetry.tracer_provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter()))
     readers: list[MetricReader] = []
     if metrics_endpoint is not None:
