@@ -306,17 +306,19 @@ def test_the_service_is_named_after_the_project_unless_otel_says_otherwise():
     code = (
         f"from {PACKAGE} import telemetry_setup\n"
         "import sys\n"
-        "environ = {'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT': 'http://127.0.0.1:1/v1/traces', 'OTEL_METRICS_EXPORTER': 'none'}\n"
+        "environ = {'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT': 'http://127.0.0.1:1/v1/traces',"
+        " 'OTEL_METRICS_EXPORTER': 'none'}\n"
         "environ.update(arg.split('=', 1) for arg in sys.argv[1:])\n"
         "installed = telemetry_setup.configure(None, environ)\n"
         "assert installed is not None and installed.meter_provider is None\n"
         "print(dict(installed.tracer_provider.resource.attributes))\n"
         "installed.shutdown()"
     )
-    for args, name in (([], COMMAND), (["OTEL_SERVICE_NAME=shop-mcp", "OTEL_RESOURCE_ATTRIBUTES=deployment.environment=ci"], "shop-mcp")):
-        result = subprocess.run(
-            [sys.executable, "-c", code, *args], capture_output=True, text=True, timeout=60, env={}
-        )
+    for args, name in (
+        ([], COMMAND),
+        (["OTEL_SERVICE_NAME=shop-mcp", "OTEL_RESOURCE_ATTRIBUTES=deployment.environment=ci"], "shop-mcp"),
+    ):
+        result = subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True, timeout=60, env={})
         assert result.returncode == 0, result.stderr
         assert f"'service.name': '{name}'" in result.stdout, result.stdout
     assert "'deployment.environment': 'ci'" in result.stdout
@@ -458,7 +460,10 @@ def test_a_busy_metrics_port_is_one_line_naming_it(sandbox_server):
 
 def test_grpc_is_refused_at_start_in_one_line(sandbox_server):
     env = server_environment(
-        sandbox_server, free_port(), OTEL_EXPORTER_OTLP_ENDPOINT="http://127.0.0.1:4317", OTEL_EXPORTER_OTLP_PROTOCOL="grpc"
+        sandbox_server,
+        free_port(),
+        OTEL_EXPORTER_OTLP_ENDPOINT="http://127.0.0.1:4317",
+        OTEL_EXPORTER_OTLP_PROTOCOL="grpc",
     )
     result = run_cli("serve", env=env)
     assert result.returncode == 2 and "Traceback" not in result.stderr
