@@ -216,6 +216,7 @@ class _Introspection:
     trace_id: int = field(default_factory=_ids.generate_trace_id)
     span_id: int = field(default_factory=_ids.generate_span_id)
     trace_id_taken: bool = False
+    emitted: bool = False
     ended: int = 0
     outcome: str = "error"
     waited: bool = False  # a single-flight follower: it waited for another request's introspection
@@ -264,9 +265,9 @@ def introspected(started: int, outcome: str, *, waited: bool, store_id: str | No
 def _emit_introspection(parent: Context | None = None) -> None:
     """The current request's introspection as a child span of the current (the framework's) span."""
     miss = _introspection.get()
-    if miss is None or not miss.ended or _tracer is None:
+    if miss is None or not miss.ended or miss.emitted or _tracer is None:
         return
-    _introspection.set(None)
+    miss.emitted = True
     name = "whatalo.introspection.wait" if miss.waited else "whatalo.introspection"
     reset = _next_span_id.set(miss.span_id)
     try:

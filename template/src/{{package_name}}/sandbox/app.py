@@ -36,4 +36,7 @@ def create_sandbox_app(state: SandboxState) -> Starlette:
         allow_methods=["GET", "POST"],
         allow_headers=["Authorization", "Content-Type", "MCP-Protocol-Version"],
     )
-    return Starlette(routes=[*authserver_routes(state), *api_routes(state)], middleware=[cors, Middleware(_TraceContexts, state=state)])
+    return Starlette(
+        routes=[*authserver_routes(state), *api_routes(state)],
+        middleware=[cors, Middleware(_TraceContexts, state=state)],
+    )
