@@ -106,6 +106,7 @@ def test_a_tool_call_is_one_trace_under_the_framework_span(era, probe_client, pr
     spans = wait_for(spans_of_this_test, lambda found: len(server_spans(found)) == 1)
     server = server_spans(spans)[0]
     assert server.parent is None  # the framework's span is the root
+    assert not server_spans(spans, "tools/list")  # the framework ran no listing of its own inside the call
     assert (server.attributes or {}).get("gen_ai.tool.name") == "probe_rename"
     below = children(spans, server)
     introspection, exchange = below["whatalo.introspection"], below["whatalo.token_exchange"]
