@@ -51,7 +51,7 @@ class Telemetry:
             self.metrics_server = BackgroundServer(metrics_app(self.registry), sock=sock).start()
 
     def shutdown(self) -> None:
-        """Stop the metrics endpoint, flush what is pending (spans, the last metrics), switch the instrumentation off."""
+        """Stop the metrics endpoint, flush what is pending (spans, the last metrics), switch it all off."""
         if self.stopped:
             return
         self.stopped = True
