@@ -3,13 +3,14 @@
 Off unless configured: with no OTLP endpoint and no ``METRICS_PORT``, no SDK provider is installed
 and every function here returns at its first line. Spans and metrics go out over OTLP/HTTP when an
 endpoint is set (``OTEL_EXPORTER_OTLP_ENDPOINT`` or the per-signal ones); ``METRICS_PORT`` adds a
-Prometheus reader whose registry ``metrics_server.py`` serves.
+Prometheus reader. ``telemetry_setup.py`` installs the SDK; this module is what the code calls.
 
 The framework's server span of each MCP request is the root of its trace. Introspection runs in
-the gate, before that span exists: ``introspected`` keeps its timing for the request, and the
-framework adapter's middleware (inside the framework's span) emits it as a child with its real
-start and end times. Token exchange and the Whatalo API calls run inside the tool, so their spans
-are children by themselves. No attribute here holds a token, a digest, a secret or a tool argument;
+the gate, before that span exists: the gate's cache miss reserves the ids of its span (the
+introspection request carries them in ``traceparent``), ``introspected`` keeps its outcome and
+times, and the framework adapter's middleware, inside the framework's span, emits it as a child
+with its real start and end times. Token exchange and the Whatalo API calls run inside the tool,
+so their spans are children by themselves. No attribute here holds a token, a digest, a secret or a tool argument;
 metric attributes hold no store id either.
 """
 
