@@ -12,7 +12,7 @@ from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from prometheus_client import CollectorRegistry, generate_latest
 
-from tests.project import telemetry
+from tests.project import telemetry, telemetry_setup
 
 
 class TelemetryCapture:
@@ -21,7 +21,7 @@ class TelemetryCapture:
     def __init__(self) -> None:
         self.exporter = InMemorySpanExporter()
         self.tracer_provider = TracerProvider(id_generator=telemetry.RequestIds())
-        self.tracer_provider.add_span_processor(SimpleSpanProcessor(self.exporter))
+        self.tracer_provider.add_span_processor(SimpleSpanProcessor(telemetry_setup.Scrubbed(self.exporter)))
         self.reader = InMemoryMetricReader()
         self.registry = CollectorRegistry()
         self.meter_provider = MeterProvider(

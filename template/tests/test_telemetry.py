@@ -265,6 +265,12 @@ def test_no_token_digest_secret_store_or_argument_in_span_or_metric_attributes(
         texts += [str(dict(event.attributes or {})) for event in span.events]
         for value in forbidden:
             assert all(value not in text for text in texts), span.name
+    # A refused argument: the frameworks' error messages quote it; what is exported does not.
+    refused = 987654321
+    assert probe_client().call(token, "probe_products", {"per_page": refused}).is_error
+    spans = wait_for(spans_of_this_test, lambda found: len(server_spans(found)) == 2)
+    texts = [f"{s.status.description} {[dict(e.attributes or {}) for e in s.events]}" for s in spans]
+    assert all(str(refused) not in text for text in texts)
     metric_text = str([attributes for name in telemetry.METRICS for attributes, _ in telemetry_capture.points(name)])
     principal = sandbox.introspect(token)
     for value in [*forbidden, STORE_A, principal["sub"]]:

@@ -11,13 +11,15 @@ from __future__ import annotations
 
 import os
 import socket
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from opentelemetry.sdk.metrics import MeterProvider
 from opentelemetry.sdk.metrics.export import MetricReader, PeriodicExportingMetricReader
 from opentelemetry.sdk.resources import SERVICE_NAME, SERVICE_VERSION, OTELResourceDetector, Resource
-from opentelemetry.sdk.trace import TracerProvider
-from opentelemetry.sdk.trace.export import BatchSpanProcessor
+from opentelemetry.sdk.trace import Event, ReadableSpan, TracerProvider
+from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExporter, SpanExportResult
+from opentelemetry.trace import Status
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, ProcessCollector, generate_latest
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -29,6 +31,7 @@ from .serving import BackgroundServer
 from .telemetry import RequestIds, install, uninstall
 
 PROTOCOL = "http/protobuf"
+SAFE_EVENT_ATTRIBUTES = frozenset({"exception.type", "exception.escaped"})
 
 
 class TelemetryError(Exception):
@@ -62,6 +65,47 @@ class Telemetry:
             self.tracer_provider.shutdown()
         if self.meter_provider is not None:
             self.meter_provider.shutdown()
+
+
+class Scrubbed(SpanExporter):
+    """Exports spans without the free text of errors: a status description, an exception event's
+    message and stack trace may quote a tool's arguments (FastMCP records pydantic's messages, with
+    their ``input_value``). The exception's type and the span's status code stay."""
+
+    def __init__(self, exporter: SpanExporter) -> None:
+        self._exporter = exporter
+
+    def export(self, spans: Sequence[ReadableSpan]) -> SpanExportResult:
+        return self._exporter.export([_scrubbed(span) for span in spans])
+
+    def shutdown(self) -> None:
+        self._exporter.shutdown()
+
+    def force_flush(self, timeout_millis: int = 30000) -> bool:
+        return self._exporter.force_flush(timeout_millis)
+
+
+def _scrubbed(span: ReadableSpan) -> ReadableSpan:
+    if not span.events and span.status.description is None:
+        return span
+    events = [
+        Event(e.name, {k: v for k, v in (e.attributes or {}).items() if k in SAFE_EVENT_ATTRIBUTES}, e.timestamp)
+        for e in span.events
+    ]
+    return ReadableSpan(
+        name=span.name,
+        context=span.context,
+        parent=span.parent,
+        resource=span.resource,
+        attributes=span.attributes,
+        events=events,
+        links=span.links,
+        kind=span.kind,
+        status=Status(span.status.status_code),
+        start_time=span.start_time,
+        end_time=span.end_time,
+        instrumentation_scope=span.instrumentation_scope,
+    )
 
 
 def _variable(name: str) -> str:
@@ -115,7 +159,7 @@ def configure(metrics_port: int | None = None) -> Telemetry | None:
         from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
 
         telemetry.tracer_provider = TracerProvider(resource=resource, id_generator=RequestIds())
-        telemetry.tracer_provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter()))
+        telemetry.tracer_provider.add_span_processor(BatchSpanProcessor(Scrubbed(OTLPSpanExporter())))
     readers: list[MetricReader] = []
     if metrics_endpoint is not None:
         from opentelemetry.exporter.otlp.proto.http.metric_exporter import OTLPMetricExporter
