@@ -74,8 +74,9 @@ class Dev:
 @contextmanager
 def running_dev(project: Path) -> Iterator[Dev]:
     """Run ``dev`` on free ports until it serves; yield it; stop it with Ctrl-C."""
-    port, sandbox_port = free_port(), free_port()
-    command = [UV, "run", "--no-sync", COMMAND, "dev", "--port", str(port), "--sandbox-port", str(sandbox_port)]
+    port, sandbox_port, metrics_port = free_port(), free_port(), free_port()
+    ports = ["--port", str(port), "--sandbox-port", str(sandbox_port), "--metrics-port", str(metrics_port)]
+    command = [UV, "run", "--no-sync", COMMAND, "dev", *ports]
     with _started(command, project, {}, "Ctrl-C stops both") as (process, output):
         wait_until_ready(f"http://127.0.0.1:{port}/readyz", process, output)
         yield Dev(f"http://localhost:{port}/mcp", printed_tokens(output()), output)

@@ -19,7 +19,7 @@ CACHE_ENV = {name.upper(): value for name, value in CACHE_SETTINGS.items()}
 @pytest.fixture(autouse=True)
 def clean_env(monkeypatch, tmp_path):
     for name in list(os.environ):
-        if name.startswith(("WHATALO_", "MCP_", "INTROSPECTION_", "CACHE_", "LOG_LEVEL")):
+        if name.startswith(("WHATALO_", "MCP_", "INTROSPECTION_", "CACHE_", "LOG_LEVEL", "LOG_FORMAT", "METRICS_PORT")):
             monkeypatch.delenv(name)
     monkeypatch.chdir(tmp_path)  # no .env of the developer's
 
@@ -34,6 +34,16 @@ def test_defaults_are_whatalos_production_and_a_local_server():
     assert settings.introspection_cache_ttl == 60
     assert settings.cache_url == DEFAULT_CACHE_URL
     assert settings.log_level == "INFO"
+    assert settings.log_format == "text" and settings.metrics_port is None  # no telemetry unless asked
+
+
+def test_metrics_port_and_log_format_from_the_environment(monkeypatch):
+    monkeypatch.setenv("METRICS_PORT", "9464")
+    monkeypatch.setenv("LOG_FORMAT", "JSON")
+    settings = load_settings(**BASE)
+    assert settings.metrics_port == 9464 and settings.log_format == "json"
+    monkeypatch.setenv("METRICS_PORT", "")  # as .env.example leaves it: off
+    assert load_settings(**BASE).metrics_port is None
 
 
 @pytest.mark.parametrize(
@@ -51,6 +61,8 @@ def test_defaults_are_whatalos_production_and_a_local_server():
         ({"mcp_port": 70000}, "MCP_PORT", "65535"),
         ({"cache_url": "ftp://cache.example"}, "CACHE_URL", "must"),
         ({"whatalo_api_url": "https://user:hunter2@api.whatalo.com"}, "WHATALO_API_URL", "credentials"),
+        ({"log_format": "xml"}, "LOG_FORMAT", "'text' or 'json'"),
+        ({"metrics_port": 0}, "METRICS_PORT", "1"),
     ],
 )
 def test_config_errors_name_the_variable(overrides, variable, words):

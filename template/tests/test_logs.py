@@ -15,7 +15,7 @@ def forms(token: str) -> list[str]:
     return [token, quote(token, safe=""), base64.b64encode(token.encode()).decode()]
 
 
-def test_log_01_canary_token_never_logged(mcp, mint, sandbox, log_capture, sandbox_server):
+def test_log_01_canary_token_never_logged(mcp, mint, sandbox, log_capture, sandbox_server, telemetry_capture):
     start = len(log_capture.lines)
     canary = mint()
     revoked = mint()
@@ -33,7 +33,8 @@ def test_log_01_canary_token_never_logged(mcp, mint, sandbox, log_capture, sandb
     sandbox.fail_next_api_call(500, "INTERNAL", "boom")
     assert mcp.call(canary, tool.name, arguments).is_error
     assert not sandbox.api_faults  # the failing call reached Whatalo's API: its error path was logged too
-    text = "\n".join(log_capture.lines[start:])
+    # The log, and everything exported: every span (attributes, events) and the metrics page.
+    text = "\n".join(log_capture.lines[start:] + telemetry_capture.texts())
     secret = sandbox_server.client_secret
     for value in [*forms(canary), *forms(revoked), *forms(secret), *sandbox.api_bearer_tokens]:
         assert value not in text

@@ -22,6 +22,7 @@ from urllib.parse import quote
 import anyio
 import httpx2 as httpx
 
+from . import telemetry
 from .breaker import CircuitBreaker, CircuitOpen, State
 from .settings import Settings
 from .urls import authorization_server_metadata_url, require_url
@@ -247,6 +248,7 @@ class AuthorizationServer:
         url = (await self._endpoints()).introspection_endpoint
         self._admit()
         headers, form = self._form(token=token, token_type_hint="access_token")
+        telemetry.inject(headers)
         try:
             with anyio.fail_after(self._timeout):
                 async with self._http.stream("POST", url, data=form, headers=headers) as response:
@@ -290,11 +292,14 @@ class AuthorizationServer:
             resource=resource,
             scope=scope,
         )
-        try:
-            with anyio.fail_after(self._timeout):
-                response = await self._http.post(url, data=form, headers=headers)
-        except (httpx.HTTPError, TimeoutError) as exc:
-            raise self._failed(f"token exchange failed: {type(exc).__name__}") from None
+        with telemetry.upstream("whatalo.token_exchange", "exchange", {}) as call:
+            telemetry.inject(headers)
+            try:
+                with anyio.fail_after(self._timeout):
+                    response = await self._http.post(url, data=form, headers=headers)
+            except (httpx.HTTPError, TimeoutError) as exc:
+                raise self._failed(f"token exchange failed: {type(exc).__name__}") from None
+            call.status = response.status_code
         status = response.status_code
         if status >= 500 or status == 429:
             raise self._failed(f"token exchange answered HTTP {status}", retry_after(response))

@@ -101,18 +101,23 @@ def _listen(host: str, port: int, option: str) -> socket.socket:
         ) from None
 
 
-def _serve(settings: Settings, sock: socket.socket) -> None:
+def _serve(settings: Settings, sock: socket.socket, metrics_sock: socket.socket | None = None) -> None:
     import uvicorn
 
     from .app import Components, create_app
     from .cache_backend import startup_problem
     from .log import configure_logging
     from .serving import GRACEFUL_SECONDS, GracefulServer
+    from .telemetry_setup import TelemetryError, configure
 
     problem = asyncio.run(startup_problem(settings))  # a cache that refuses this server; an outage is no problem
     if problem is not None:
         raise fail(problem, 2)
-    configure_logging(settings.log_level)
+    configure_logging(settings.log_level, settings.log_format)
+    try:
+        telemetry = configure(settings.metrics_port)
+    except TelemetryError as exc:
+        raise fail(f"configuration: {exc}", 2) from None
     app = create_app(settings)
     components: Components = app.state.components
 
@@ -129,14 +134,30 @@ def _serve(settings: Settings, sock: socket.socket) -> None:
         forwarded_allow_ips=settings.forwarded_allow_ips,  # whose X-Forwarded-For names the client
         timeout_graceful_shutdown=GRACEFUL_SECONDS,
     )
-    GracefulServer(config, drain_seconds=settings.shutdown_drain_seconds, on_drain=drain).run(sockets=[sock])
+    if telemetry is not None and metrics_sock is not None:
+        telemetry.serve_metrics(metrics_sock)
+    # The pending spans and metrics go out once the server has stopped: inside uvicorn's shutdown,
+    # since a re-raised SIGINT ends the process right after it.
+    on_stopped = telemetry.shutdown if telemetry is not None else None
+    server = GracefulServer(
+        config, drain_seconds=settings.shutdown_drain_seconds, on_drain=drain, on_stopped=on_stopped
+    )
+    try:
+        server.run(sockets=[sock])
+    finally:
+        if telemetry is not None:
+            telemetry.shutdown()
 
 
 @app.command()
 def serve() -> None:
     """Run the MCP server with the configuration from the environment and .env."""
     settings = _settings()
-    _serve(settings, _listen(settings.mcp_host, settings.mcp_port, "MCP_PORT"))
+    sock = _listen(settings.mcp_host, settings.mcp_port, "MCP_PORT")
+    metrics = (
+        None if settings.metrics_port is None else _listen(settings.mcp_host, settings.metrics_port, "METRICS_PORT")
+    )
+    _serve(settings, sock, metrics)
 
 
 @app.command()
@@ -317,6 +338,10 @@ def connect_instructions(mcp_url: str) -> str:
 def dev(
     port: Annotated[int, typer.Option(help="Port of the MCP server.", min=1, max=65535)] = 8000,
     sandbox_port: Annotated[int, typer.Option(help="Port of the Whatalo sandbox.", min=1, max=65535)] = 9000,
+    metrics_port: Annotated[
+        int | None,
+        typer.Option(help="Port of the Prometheus /metrics endpoint [default: the MCP port + 1]", min=1, max=65535),
+    ] = None,
     registrations_per_hour: Annotated[int, REGISTRATIONS] = REGISTRATIONS_PER_HOUR,
 ) -> None:
     """Run the Whatalo sandbox and the MCP server wired to it, and print how to connect."""
@@ -324,18 +349,22 @@ def dev(
     from .cache_backend import summary
 
     resource_url = f"http://localhost:{port}"
+    if metrics_port is None:
+        metrics_port = port + 1 if port < 65535 else port - 1
     sock = _listen("127.0.0.1", port, "--port")
+    metrics_sock = _listen("127.0.0.1", metrics_port, "--metrics-port")
     running = _start_sandbox("127.0.0.1", sandbox_port, "--sandbox-port", registrations_per_hour)
     try:
-        settings = _settings(**running.server_settings(resource_url, port))
+        settings = _settings(**running.server_settings(resource_url, port), metrics_port=metrics_port)
         mcp_url = f"{resource_url}/mcp"
         typer.echo(f"\nWhatalo sandbox: {running.state.issuer}  (consent page, tokens, REST API; demo stores below)")
         typer.echo(f"MCP server:      {mcp_url}")
         typer.echo(f"Cache:           {summary(settings)} (CACHE_URL)")
+        typer.echo(f"Metrics:         http://127.0.0.1:{metrics_port}/metrics  (Prometheus; --metrics-port)")
         typer.echo(connect_instructions(mcp_url), nl=False)
         _print_tokens(running, resource_url)
         typer.echo("\nCtrl-C stops both.\n")
-        _serve(settings, sock)
+        _serve(settings, sock, metrics_sock)
     finally:
         running.stop()
         typer.echo("sandbox stopped")

@@ -53,10 +53,18 @@ class GracefulServer(uvicorn.Server):
     A second signal exits at once, with 128 + the signal's number, dropping what is still in flight.
     """
 
-    def __init__(self, config: uvicorn.Config, *, drain_seconds: float, on_drain: Callable[[], None]) -> None:
+    def __init__(
+        self,
+        config: uvicorn.Config,
+        *,
+        drain_seconds: float,
+        on_drain: Callable[[], None],
+        on_stopped: Callable[[], None] | None = None,
+    ) -> None:
         super().__init__(config)
         self.drain_seconds = drain_seconds
         self._on_drain = on_drain
+        self._on_stopped = on_stopped
         self._drain_until: float | None = None
 
     def handle_exit(self, sig: int, frame: FrameType | None) -> None:
@@ -75,6 +83,11 @@ class GracefulServer(uvicorn.Server):
             self.drain_seconds,
             self.config.timeout_graceful_shutdown,
         )
+
+    async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
+        await super().shutdown(sockets)
+        if self._on_stopped is not None:
+            self._on_stopped()  # here, not after run(): a re-raised SIGINT ends the process right after this
 
     async def on_tick(self, counter: int) -> bool:
         if self._drain_until is not None and time.monotonic() >= self._drain_until:
