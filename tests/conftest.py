@@ -69,6 +69,8 @@ PACKAGES = {
     "chromium": "chromium",
     "redis-server": "redis-server",
     "redis-cli": "redis-tools",
+    "prometheus": "prometheus",
+    "promtool": "prometheus",
 }
 
 
