@@ -44,8 +44,8 @@ MAIN_PANELS = (
 )
 PALETTE = ("#73bf69", "#f2cc0c", "#5794f2", "#ff9830", "#f2495c", "#b877d9", "#8ab8ff", "#fade2a", "#96d98d")
 BACKGROUND, PANEL, GRID, TEXT, MUTED = "#111217", "#181b1f", "#2c3235", "#ccccdc", "#8e8e8e"
-WIDTH, PANEL_W, PANEL_H, GAP, TOP = 1200, 588, 300, 8, 56
-PLOT_LEFT, PLOT_TOP, PLOT_RIGHT, PLOT_BOTTOM = 64, 40, 16, 92  # the plot area inside a panel
+WIDTH, PANEL_W, PANEL_H, GAP, TOP = 1200, 588, 270, 8, 48
+PLOT_LEFT, PLOT_TOP, PLOT_RIGHT, PLOT_BOTTOM = 64, 40, 20, 70  # the plot area inside a panel
 
 
 def legend(template: str, labels: dict[str, str]) -> str:
@@ -63,9 +63,9 @@ def unit_text(value: float, unit: str) -> str:
     if unit == "percentunit":
         return f"{value * 100:.0f}%"
     if unit == "s":
-        return f"{value * 1000:.0f} ms" if value < 1 else f"{value:.1f} s"
+        return f"{value * 1000:.3g} ms" if value < 1 else f"{value:.3g} s"
     if unit == "reqps":
-        return f"{value:.1f}/s" if value < 10 else f"{value:.0f}/s"
+        return f"{value:.3g}/s"
     return f"{value:g}"
 
 
@@ -88,8 +88,9 @@ def nice_max(value: float, unit: str) -> float:
         return 1.0
     if value <= 0:
         return 1.0
-    magnitude = 10 ** math.floor(math.log10(value))
-    return next(step * magnitude for step in (1, 2, 2.5, 5, 10) if step * magnitude >= value)
+    headroom = value * 1.05
+    magnitude = 10 ** math.floor(math.log10(headroom))
+    return next(step * magnitude for step in (1, 2, 4, 6, 8, 10) if step * magnitude >= headroom)
 
 
 def draw_panel(x: float, y: float, title: str, unit: str, series, start: float, end: float) -> list[str]:
