@@ -21,7 +21,7 @@ from html import escape
 from pathlib import Path
 from typing import Any
 
-from tests.conftest import ENV, ROOT, UV, run
+from tests.conftest import ENV, ROOT, UV, free_port, run
 from tests.dev_server import ANDES, CAFE, running_dev, sign_in
 from tests.observability import (
     ALERTS,
@@ -225,7 +225,7 @@ def main() -> None:
         assert rendered.returncode == 0, rendered.stderr
         synced = subprocess.run([UV, "sync", "--quiet"], cwd=project, env=ENV, check=False)
         assert synced.returncode == 0
-        with running_dev(project) as dev:
+        with running_dev(project, "--metrics-port", str(free_port())) as dev:
             target = metrics_url(dev.output()).removeprefix("http://").removesuffix("/metrics")
             with running_prometheus(target, project / ALERTS) as prometheus:
                 prometheus.wait_for('up{job="dev"} == 1')

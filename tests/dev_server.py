@@ -72,10 +72,21 @@ class Dev:
 
 
 @contextmanager
-def running_dev(project: Path) -> Iterator[Dev]:
-    """Run ``dev`` on free ports until it serves; yield it; stop it with Ctrl-C."""
+def running_dev(project: Path, *options: str) -> Iterator[Dev]:
+    """Run ``dev`` (with ``options``) on free ports until it serves; yield it; stop it with Ctrl-C."""
     port, sandbox_port = free_port(), free_port()
-    command = [UV, "run", "--no-sync", COMMAND, "dev", "--port", str(port), "--sandbox-port", str(sandbox_port)]
+    command = [
+        UV,
+        "run",
+        "--no-sync",
+        COMMAND,
+        "dev",
+        "--port",
+        str(port),
+        "--sandbox-port",
+        str(sandbox_port),
+        *options,
+    ]
     with _started(command, project, {}, "Ctrl-C stops both") as (process, output):
         wait_until_ready(f"http://127.0.0.1:{port}/readyz", process, output)
         yield Dev(f"http://localhost:{port}/mcp", printed_tokens(output()), output)

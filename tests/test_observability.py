@@ -14,7 +14,7 @@ from xml.etree import ElementTree
 import pytest
 import yaml
 
-from tests.conftest import render, require, run
+from tests.conftest import free_port, render, require, run
 from tests.dashboard_picture import MAIN_PANELS, draw
 from tests.dev_server import ANDES, CAFE, running_dev, synced_project
 from tests.observability import (
@@ -217,7 +217,7 @@ def counter(families_page: str, name: str, **labels: str) -> float:
 def test_prometheus_scrapes_dev_and_reads_the_cache_hit_ratio(copie: Any, tmp_path: Path) -> None:
     project = synced_project(copie)
     started = time.monotonic()
-    with running_dev(project) as dev:
+    with running_dev(project, "--metrics-port", str(free_port())) as dev:
         url = metrics_url(dev.output())
         target = url.removeprefix("http://").removesuffix("/metrics")
         with running_prometheus(target, project / ALERTS) as prometheus:
