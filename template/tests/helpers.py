@@ -136,7 +136,7 @@ async def probe_store() -> dict[str, Any]:
 
 async def probe_rename(product_id: str, name: str) -> dict[str, Any]:
     """Rename a product through Whatalo's REST API (a tool for the tests only)."""
-    return await whatalo().patch(f"/v1/products/{product_id}", scope="write:products", json={"name": name})
+    return await whatalo().patch("/v1/products/{id}", id=product_id, scope="write:products", json={"name": name})
 
 
 async def probe_products(page: Page = 1, per_page: PerPage = 25) -> dict[str, Any]:

@@ -17,7 +17,7 @@ from typing import Protocol
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from . import refusals
+from . import refusals, telemetry
 from .authorization_server import AuthServerUnavailable
 from .bearer import BearerError, Problem, bearer_token
 from .calls import MalformedBody
@@ -95,10 +95,12 @@ class AuthMiddleware:
         try:
             principal = await self.verifier.principal(token, digest)
         except InvalidToken as exc:
+            telemetry.decision("invalid_token")
             log.info("refused token %s: %s", fingerprint(digest), exc)
             await refusals.invalid_token(self.metadata_url, str(exc))(scope, receive, send)
             return
         except AuthServerUnavailable as exc:
+            telemetry.decision("unavailable")
             log.warning("cannot decide on token %s: %s", fingerprint(digest), exc)
             await refusals.unavailable()(scope, receive, send)
             return
@@ -115,6 +117,7 @@ class AuthMiddleware:
         if refusal is not None:
             await refusal(scope, receive, send)
             return
+        telemetry.decision("allowed")
         receive = _replay(body, receive)
         context = StoreContext(Subject(principal, digest, token), self.api)
         with use(context):
@@ -131,15 +134,19 @@ class AuthMiddleware:
             return refusals.malformed_body(str(exc))
         if refusal is None:
             return None
+        telemetry.decision("insufficient_scope")
         lacking = " ".join(sorted(refusal.missing))
         log.info("token %s of store %s lacks %s", fingerprint(digest), principal.store_id, lacking)
         return refusals.insufficient_scope(self.metadata_url, needed=refusal.needed, scopes=refusal.challenge)
 
     def _refuse_credentials(self, exc: BearerError) -> Response:
         if exc.problem is Problem.MISSING:
+            telemetry.decision("unauthorized")
             return refusals.unauthorized(self.metadata_url, self.scopes_supported)
         if exc.problem is Problem.INVALID_REQUEST:
+            telemetry.decision("invalid_request")
             return refusals.invalid_request(self.metadata_url, exc.description)
+        telemetry.decision("invalid_token")
         return refusals.invalid_token(self.metadata_url, exc.description)
 
 

@@ -22,6 +22,7 @@ from urllib.parse import quote
 import anyio
 import httpx2 as httpx
 
+from . import telemetry
 from .settings import Settings
 from .urls import authorization_server_metadata_url, require_url
 
@@ -217,6 +218,7 @@ class AuthorizationServer:
         """The introspection answer for ``token`` (RFC 7662 §2.2): a JSON object with a boolean ``active``."""
         url = (await self._endpoints()).introspection_endpoint
         headers, form = self._form(token=token, token_type_hint="access_token")
+        telemetry.inject(headers)
         try:
             with anyio.fail_after(self._timeout):
                 async with self._http.stream("POST", url, data=form, headers=headers) as response:
@@ -256,11 +258,14 @@ class AuthorizationServer:
             resource=resource,
             scope=scope,
         )
-        try:
-            with anyio.fail_after(self._timeout):
-                response = await self._http.post(url, data=form, headers=headers)
-        except (httpx.HTTPError, TimeoutError) as exc:
-            raise AuthServerUnavailable(f"token exchange failed: {type(exc).__name__}") from None
+        with telemetry.upstream("whatalo.token_exchange", "exchange", {}) as call:
+            telemetry.inject(headers)
+            try:
+                with anyio.fail_after(self._timeout):
+                    response = await self._http.post(url, data=form, headers=headers)
+            except (httpx.HTTPError, TimeoutError) as exc:
+                raise AuthServerUnavailable(f"token exchange failed: {type(exc).__name__}") from None
+            call.status = response.status_code
         try:
             payload = response.json()
         except ValueError:

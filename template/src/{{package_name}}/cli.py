@@ -101,13 +101,19 @@ def _listen(host: str, port: int, option: str) -> socket.socket:
         ) from None
 
 
-def _serve(settings: Settings, sock: socket.socket) -> None:
+def _serve(settings: Settings, sock: socket.socket, metrics_sock: socket.socket | None = None) -> None:
     import uvicorn
 
     from .app import create_app
     from .log import configure_logging
+    from .serving import BackgroundServer
+    from .telemetry_setup import TelemetryError, configure, metrics_app
 
-    configure_logging(settings.log_level)
+    configure_logging(settings.log_level, settings.log_format)
+    try:
+        telemetry = configure(settings.metrics_port)
+    except TelemetryError as exc:
+        raise fail(f"configuration: {exc}", 2) from None
     config = uvicorn.Config(
         create_app(settings),
         host=settings.mcp_host,
@@ -117,14 +123,27 @@ def _serve(settings: Settings, sock: socket.socket) -> None:
         proxy_headers=True,
         timeout_graceful_shutdown=10,
     )
-    uvicorn.Server(config).run(sockets=[sock])
+    metrics = None
+    if telemetry is not None and telemetry.registry is not None and metrics_sock is not None:
+        metrics = BackgroundServer(metrics_app(telemetry.registry), sock=metrics_sock).start()
+    try:
+        uvicorn.Server(config).run(sockets=[sock])
+    finally:
+        if metrics is not None:
+            metrics.stop()
+        if telemetry is not None:
+            telemetry.shutdown()  # the spans and metrics still pending go out now
 
 
 @app.command()
 def serve() -> None:
     """Run the MCP server with the configuration from the environment and .env."""
     settings = _settings()
-    _serve(settings, _listen(settings.mcp_host, settings.mcp_port, "MCP_PORT"))
+    sock = _listen(settings.mcp_host, settings.mcp_port, "MCP_PORT")
+    metrics = (
+        None if settings.metrics_port is None else _listen(settings.mcp_host, settings.metrics_port, "METRICS_PORT")
+    )
+    _serve(settings, sock, metrics)
 
 
 @app.command()
@@ -267,6 +286,10 @@ def connect_instructions(mcp_url: str) -> str:
 def dev(
     port: Annotated[int, typer.Option(help="Port of the MCP server.", min=1, max=65535)] = 8000,
     sandbox_port: Annotated[int, typer.Option(help="Port of the Whatalo sandbox.", min=1, max=65535)] = 9000,
+    metrics_port: Annotated[
+        int | None,
+        typer.Option(help="Port of the Prometheus /metrics endpoint [default: the MCP port + 1]", min=1, max=65535),
+    ] = None,
     registrations_per_hour: Annotated[int, REGISTRATIONS] = REGISTRATIONS_PER_HOUR,
 ) -> None:
     """Run the Whatalo sandbox and the MCP server wired to it, and print how to connect."""
@@ -274,18 +297,22 @@ def dev(
     from .cache_backend import summary
 
     resource_url = f"http://localhost:{port}"
+    if metrics_port is None:
+        metrics_port = port + 1 if port < 65535 else port - 1
     sock = _listen("127.0.0.1", port, "--port")
+    metrics_sock = _listen("127.0.0.1", metrics_port, "--metrics-port")
     running = _start_sandbox("127.0.0.1", sandbox_port, "--sandbox-port", registrations_per_hour)
     try:
-        settings = _settings(**running.server_settings(resource_url, port))
+        settings = _settings(**running.server_settings(resource_url, port), metrics_port=metrics_port)
         mcp_url = f"{resource_url}/mcp"
         typer.echo(f"\nWhatalo sandbox: {running.state.issuer}  (consent page, tokens, REST API; demo stores below)")
         typer.echo(f"MCP server:      {mcp_url}")
         typer.echo(f"Cache:           {summary(settings)} (CACHE_URL)")
+        typer.echo(f"Metrics:         http://127.0.0.1:{metrics_port}/metrics  (Prometheus; --metrics-port)")
         typer.echo(connect_instructions(mcp_url), nl=False)
         _print_tokens(running, resource_url)
         typer.echo("\nCtrl-C stops both.\n")
-        _serve(settings, sock)
+        _serve(settings, sock, metrics_sock)
     finally:
         running.stop()
         typer.echo("sandbox stopped")

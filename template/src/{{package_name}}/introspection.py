@@ -13,6 +13,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from . import telemetry
 from .authorization_server import ACCESS_TOKEN_TYPE, AuthorizationServer, AuthServerUnavailable
 from .cache import Cache, Overloaded, SingleFlight, compute_once
 from .principal import Principal, fingerprint, token_digest
@@ -55,18 +56,48 @@ class Introspector:
 
     async def principal(self, token: str, digest: str | None = None) -> Principal:
         """The principal of ``token`` (whose SHA-256 ``digest`` the caller may already have)."""
-        key = "introspection:" + (digest or token_digest(token))
+        digest = digest or token_digest(token)
+        key = "introspection:" + digest
+        looked = introspected = False
+        started = 0
+
+        async def look() -> Principal | None:
+            nonlocal looked, started
+            found = await self._cached(key)
+            if not looked:  # the first look is the request's cache lookup; a second one is inside the flight
+                looked = True
+                telemetry.cache_lookup("introspection", hit=found is not None)
+                if found is None:
+                    started = time.time_ns()
+            return found
+
+        async def compute() -> Principal:
+            nonlocal introspected
+            introspected = True  # this request leads; the others asking now wait for it (single flight)
+            return await self._introspect(token, key)
+
+        outcome, store_id = "error", None
         try:
-            return await compute_once(
+            principal = await compute_once(
                 self._cache,
                 self._flight,
                 key,
-                look=lambda: self._cached(key),
-                compute=lambda: self._introspect(token, key),
+                look=look,
+                compute=compute,
                 wait=self._settings.introspection_timeout + 1,
             )
+            outcome, store_id = "active", principal.store_id
+            return principal
+        except InvalidToken:
+            outcome = "inactive"
+            raise
         except Overloaded:
             raise AuthServerUnavailable("too many introspections in flight") from None
+        finally:
+            if started:  # a miss: introspected here, or waited for another request's introspection
+                telemetry.introspected(
+                    started, outcome, waited=not introspected, store_id=store_id, token_fp=fingerprint(digest)
+                )
 
     async def _cached(self, key: str) -> Principal | None:
         """A cached principal still valid for this server (the cache may be shared with others)."""
@@ -100,8 +131,13 @@ class Introspector:
     async def _introspect(self, token: str, key: str) -> Principal:
         if not self._limiter.acquire():  # a miss costs a call to Whatalo: bounded per second
             raise AuthServerUnavailable("introspection rate limit reached (INTROSPECTION_RATE_LIMIT)")
-        answer = await self._authorization_server.introspect(token)
-        if answer.get("active") is not True:
+        started, outcome = time.perf_counter(), "error"
+        try:
+            answer = await self._authorization_server.introspect(token)
+            outcome = "active" if answer.get("active") is True else "inactive"
+        finally:
+            telemetry.introspection_call(time.perf_counter() - started, outcome)
+        if outcome != "active":
             raise InvalidToken("the token is not active")
         principal = self._check(answer, key)
         ttl = min(float(self._settings.introspection_cache_ttl), principal.exp - self._clock())

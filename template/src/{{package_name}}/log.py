@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import logging
+from datetime import UTC, datetime
+from typing import Literal
+
+from opentelemetry import trace
 
 from . import store_context
 
@@ -19,6 +24,33 @@ class StoreContextFilter(logging.Filter):
         return True
 
 
+class JSONFormatter(logging.Formatter):
+    """One JSON object per line: time, level, logger, message, store, token fingerprint, trace and span ids.
+
+    ``trace_id`` and ``span_id`` (hex) are those of the current span, null outside one.
+    """
+
+    def format(self, record: logging.LogRecord) -> str:
+        context = trace.get_current_span().get_span_context()
+        entry = {
+            "time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
+            "level": record.levelname,
+            "logger": record.name,
+            "message": record.getMessage(),
+            "store": _present(getattr(record, "store", "-")),
+            "token_fp": _present(getattr(record, "token_fp", "-")),
+            "trace_id": format(context.trace_id, "032x") if context.is_valid else None,
+            "span_id": format(context.span_id, "016x") if context.is_valid else None,
+        }
+        if record.exc_info:
+            entry["exception"] = self.formatException(record.exc_info)
+        return json.dumps(entry, ensure_ascii=False)
+
+
+def _present(value: object) -> object:
+    return None if value == "-" else value
+
+
 def silence_access_log() -> None:
     """uvicorn's access log prints request targets, query strings included (``?access_token=...``).
 
@@ -30,9 +62,9 @@ def silence_access_log() -> None:
     access.disabled = True
 
 
-def configure_logging(level: str) -> None:
+def configure_logging(level: str, log_format: Literal["text", "json"] = "text") -> None:
     handler = logging.StreamHandler()
-    handler.setFormatter(logging.Formatter(FORMAT))
+    handler.setFormatter(JSONFormatter() if log_format == "json" else logging.Formatter(FORMAT))
     handler.addFilter(StoreContextFilter())
     root = logging.getLogger()
     root.handlers[:] = [handler]

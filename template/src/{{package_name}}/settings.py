@@ -43,6 +43,8 @@ class Settings(CacheSettings, BaseSettings):
     introspection_timeout: float = Field(default=3.0, gt=0, le=30)
     introspection_rate_limit: float = Field(default=100.0, ge=0)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    log_format: Literal["text", "json"] = "text"
+    metrics_port: int | None = Field(default=None, ge=1, le=65535)
 
     @field_validator("whatalo_issuer", "whatalo_api_url", "mcp_resource_url")
     @classmethod
@@ -67,6 +69,16 @@ class Settings(CacheSettings, BaseSettings):
     @classmethod
     def _level(cls, value: object) -> object:
         return value.upper() if isinstance(value, str) else value
+
+    @field_validator("log_format", mode="before")
+    @classmethod
+    def _format(cls, value: object) -> object:
+        return value.lower() if isinstance(value, str) else value
+
+    @field_validator("metrics_port", mode="before")
+    @classmethod
+    def _unset(cls, value: object) -> object:
+        return None if isinstance(value, str) and not value.strip() else value
 
     @property
     def allowed_origins(self) -> frozenset[str]:

@@ -71,25 +71,30 @@ def use(context: StoreContext) -> Iterator[StoreContext]:
 
 
 class StoreClient:
-    """Whatalo's REST API for the current call's store, with a token exchanged per scope."""
+    """Whatalo's REST API for the current call's store, with a token exchanged per scope.
+
+    ``route`` is the path as Whatalo's reference writes it, ``{id}`` and all, with the ids given
+    by name: ``get("/v1/products/{id}", id=product_id, scope=SCOPE)``. Never an f-string: the
+    route is what traces and metrics name the request by (``http.route``), so it must not carry an id.
+    """
 
     def __init__(self, context: StoreContext) -> None:
         self._api = context.api
         self._subject = context.subject
 
     async def get(
-        self, path: str, *, scope: str, params: Mapping[str, str | int | float] | None = None
+        self, route: str, *, scope: str, params: Mapping[str, str | int | float] | None = None, **ids: str
     ) -> dict[str, Any]:
-        return await self._api.request(self._subject, "GET", path, scope=scope, params=params)
+        return await self._api.request(self._subject, "GET", route, ids, scope=scope, params=params)
 
-    async def post(self, path: str, *, scope: str, json: Mapping[str, Any]) -> dict[str, Any]:
-        return await self._api.request(self._subject, "POST", path, scope=scope, json=json)
+    async def post(self, route: str, *, scope: str, json: Mapping[str, Any], **ids: str) -> dict[str, Any]:
+        return await self._api.request(self._subject, "POST", route, ids, scope=scope, json=json)
 
-    async def patch(self, path: str, *, scope: str, json: Mapping[str, Any]) -> dict[str, Any]:
-        return await self._api.request(self._subject, "PATCH", path, scope=scope, json=json)
+    async def patch(self, route: str, *, scope: str, json: Mapping[str, Any], **ids: str) -> dict[str, Any]:
+        return await self._api.request(self._subject, "PATCH", route, ids, scope=scope, json=json)
 
-    async def delete(self, path: str, *, scope: str) -> dict[str, Any]:
-        return await self._api.request(self._subject, "DELETE", path, scope=scope)
+    async def delete(self, route: str, *, scope: str, **ids: str) -> dict[str, Any]:
+        return await self._api.request(self._subject, "DELETE", route, ids, scope=scope)
 
 
 def whatalo() -> StoreClient:

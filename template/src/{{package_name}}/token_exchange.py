@@ -13,6 +13,7 @@ import hashlib
 import time
 from dataclasses import dataclass, field
 
+from . import telemetry
 from .authorization_server import AuthorizationServer, AuthServerUnavailable, ExchangeRefused
 from .cache import Cache, Overloaded, SingleFlight, compute_once
 from .principal import Principal
@@ -58,8 +59,14 @@ class TokenExchange:
         if fresh:
             await self._cache.delete(key)
 
+        looked = fresh  # a fresh token is not looked up: no lookup to count
+
         async def look() -> str | None:
+            nonlocal looked
             cached = None if fresh else await self._cache.get(key)
+            if not looked:  # the first look is the call's cache lookup; a second one is inside the flight
+                looked = True
+                telemetry.cache_lookup("token_exchange", hit=cached is not None)
             return None if cached is None else cached.decode()
 
         try:

@@ -10,11 +10,14 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
+from urllib.parse import quote
 
 import anyio
 import httpx2 as httpx
 
+from . import telemetry
 from .authorization_server import retry_after
 from .token_exchange import ExchangeFailed, Subject, TokenExchange
 
@@ -78,6 +81,15 @@ def _api_error(response: httpx.Response) -> WhataloAPIError:
     return WhataloAPIError(response.status_code, code, message, retry_after=_retry_after(response), details=details)
 
 
+@dataclass(frozen=True)
+class _Request:
+    method: str
+    route: str  # the path template: what spans and metrics name the request by
+    path: str
+    params: Mapping[str, str | int | float] | None
+    json: Mapping[str, Any] | None
+
+
 class WhataloAPI:
     """The process-wide REST client: one connection pool, tokens from the token exchange."""
 
@@ -90,16 +102,20 @@ class WhataloAPI:
         self,
         subject: Subject,
         method: str,
-        path: str,
+        route: str,
+        ids: Mapping[str, str] | None = None,
         *,
         scope: str,
         params: Mapping[str, str | int | float] | None = None,
         json: Mapping[str, Any] | None = None,
     ) -> dict[str, Any]:
-        response = await self._send(subject, method, path, scope, params, json, fresh=False)
+        """``method`` on ``route`` (a path template such as ``/v1/products/{id}``) with ``ids`` filled in."""
+        path = route.format_map({name: quote(value, safe="") for name, value in ids.items()}) if ids else route
+        request = _Request(method, route, path, params, json)
+        response = await self._send(subject, request, scope, fresh=False)
         if response.status_code == 401:
             log.info("Whatalo API refused an exchanged token; exchanging again once")
-            response = await self._send(subject, method, path, scope, params, json, fresh=True)
+            response = await self._send(subject, request, scope, fresh=True)
         if response.status_code >= 400:
             raise _api_error(response)
         try:
@@ -110,31 +126,29 @@ class WhataloAPI:
             raise WhataloAPIError(502, "BAD_RESPONSE", "Whatalo's API answered something that is not a JSON object")
         return payload
 
-    async def _send(
-        self,
-        subject: Subject,
-        method: str,
-        path: str,
-        scope: str,
-        params: Mapping[str, str | int | float] | None,
-        json: Mapping[str, Any] | None,
-        *,
-        fresh: bool,
-    ) -> httpx.Response:
+    async def _send(self, subject: Subject, request: _Request, scope: str, *, fresh: bool) -> httpx.Response:
         try:
             token = await self._exchange.token(subject, scope, fresh=fresh)
         except ExchangeFailed as exc:
             raise WhataloAPIError(exc.status, exc.code, str(exc), retry_after=exc.retry_after) from None
+        method, route = request.method, request.route
+        attributes = {"http.request.method": method, "http.route": route}
+        span_attributes = {"url.template": route, "whatalo.store.id": subject.principal.store_id}
         try:
-            with anyio.fail_after(API_TIMEOUT):
-                return await self._http.request(
-                    method,
-                    self.base_url + path,
-                    params=dict(params) if params else None,
-                    json=dict(json) if json is not None else None,
-                    headers={"Authorization": f"Bearer {token}", "Accept": "application/json"},
-                    timeout=API_TIMEOUT,
-                )
+            with telemetry.upstream(f"{method} {route}", "api", attributes, span_attributes) as call:
+                headers = {"Authorization": f"Bearer {token}", "Accept": "application/json"}
+                telemetry.inject(headers)
+                with anyio.fail_after(API_TIMEOUT):
+                    response = await self._http.request(
+                        method,
+                        self.base_url + request.path,
+                        params=dict(request.params) if request.params else None,
+                        json=dict(request.json) if request.json is not None else None,
+                        headers=headers,
+                        timeout=API_TIMEOUT,
+                    )
+                call.status = response.status_code
+                return response
         except (httpx.HTTPError, TimeoutError) as exc:
             reason = type(exc).__name__
             if method == "GET" or isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout):  # nothing was applied

@@ -1,0 +1,128 @@
+"""Installing the OpenTelemetry SDK as the standard ``OTEL_*`` variables and ``METRICS_PORT`` ask.
+
+Nothing is installed when they ask for nothing: no OTLP endpoint (``OTEL_EXPORTER_OTLP_ENDPOINT``
+or ``OTEL_EXPORTER_OTLP_TRACES_ENDPOINT`` / ``..._METRICS_ENDPOINT``) and no ``METRICS_PORT``.
+The exporters read the rest of their variables themselves (headers, timeout, compression,
+certificates); ``OTEL_SERVICE_NAME`` and ``OTEL_RESOURCE_ATTRIBUTES`` override the project's
+service name and version. OTLP goes over HTTP (``http/protobuf``) only.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from opentelemetry.sdk.metrics import MeterProvider
+from opentelemetry.sdk.metrics.export import MetricReader, PeriodicExportingMetricReader
+from opentelemetry.sdk.resources import SERVICE_NAME, SERVICE_VERSION, OTELResourceDetector, Resource
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.export import BatchSpanProcessor
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, ProcessCollector, generate_latest
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from . import PROJECT_SLUG, __version__
+from .telemetry import install, uninstall
+
+PROTOCOL = "http/protobuf"
+
+
+class TelemetryError(Exception):
+    """The OTEL_* variables ask for something this server cannot do. One line, safe to print."""
+
+
+@dataclass
+class Telemetry:
+    """The providers ``configure`` installed, and the Prometheus registry when ``METRICS_PORT`` asks for one."""
+
+    tracer_provider: TracerProvider | None = None
+    meter_provider: MeterProvider | None = None
+    registry: CollectorRegistry | None = None
+
+    def shutdown(self) -> None:
+        """Flush what is pending (spans, the last metrics) and switch the instrumentation off."""
+        uninstall()
+        if self.tracer_provider is not None:
+            self.tracer_provider.shutdown()
+        if self.meter_provider is not None:
+            self.meter_provider.shutdown()
+
+
+def _variable(environ: Mapping[str, str], name: str) -> str:
+    return environ.get(name, "").strip()
+
+
+def _endpoint(environ: Mapping[str, str], signal: str) -> str | None:
+    """The OTLP endpoint of ``signal`` (traces, metrics), or None when that signal is not exported."""
+    exporter = _variable(environ, f"OTEL_{signal.upper()}_EXPORTER").lower() or "otlp"
+    if exporter == "none":
+        return None
+    if exporter != "otlp":
+        raise TelemetryError(f"OTEL_{signal.upper()}_EXPORTER={exporter} is not supported: use otlp or none")
+    for name in ("OTEL_EXPORTER_OTLP_PROTOCOL", f"OTEL_EXPORTER_OTLP_{signal.upper()}_PROTOCOL"):
+        protocol = _variable(environ, name)
+        if protocol and protocol != PROTOCOL:
+            raise TelemetryError(
+                f"{name}={protocol} is not supported: this server exports OTLP over HTTP ({PROTOCOL}); "
+                "point the endpoint at the collector's OTLP/HTTP port (4318) and unset it or set http/protobuf"
+            )
+    for name in (f"OTEL_EXPORTER_OTLP_{signal.upper()}_ENDPOINT", "OTEL_EXPORTER_OTLP_ENDPOINT"):
+        endpoint = _variable(environ, name)
+        if endpoint:
+            if not endpoint.startswith(("http://", "https://")):
+                raise TelemetryError(f"{name} must be an http:// or https:// URL (OTLP/HTTP), got {endpoint!r}")
+            return endpoint
+    return None
+
+
+def configure(metrics_port: int | None = None, environ: Mapping[str, str] = os.environ) -> Telemetry | None:
+    """Install the SDK as the OTEL_* variables and ``METRICS_PORT`` ask, or nothing when they ask for nothing.
+
+    Raises :class:`TelemetryError` for a setting this server cannot honour.
+    """
+    if _variable(environ, "OTEL_SDK_DISABLED").lower() == "true":
+        if metrics_port is not None:
+            raise TelemetryError(
+                "METRICS_PORT needs the OpenTelemetry SDK, which OTEL_SDK_DISABLED=true switches off: unset one"
+            )
+        return None
+    traces_endpoint = _endpoint(environ, "traces")
+    metrics_endpoint = _endpoint(environ, "metrics")
+    if traces_endpoint is None and metrics_endpoint is None and metrics_port is None:
+        return None
+    # OTEL_SERVICE_NAME and OTEL_RESOURCE_ATTRIBUTES win over the project's own defaults.
+    defaults = Resource.create({SERVICE_NAME: PROJECT_SLUG, SERVICE_VERSION: __version__})
+    resource = defaults.merge(OTELResourceDetector().detect())
+    telemetry = Telemetry()
+    if traces_endpoint is not None:
+        from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
+
+        telemetry.tracer_provider = TracerProvider(resource=resource)
+        telemetry.tracer_provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter()))
+    readers: list[MetricReader] = []
+    if metrics_endpoint is not None:
+        from opentelemetry.exporter.otlp.proto.http.metric_exporter import OTLPMetricExporter
+
+        readers.append(PeriodicExportingMetricReader(OTLPMetricExporter()))
+    if metrics_port is not None:
+        from opentelemetry.exporter.prometheus import PrometheusMetricReader
+
+        telemetry.registry = CollectorRegistry()
+        ProcessCollector(registry=telemetry.registry)
+        readers.append(PrometheusMetricReader(registry=telemetry.registry))
+    if readers:
+        telemetry.meter_provider = MeterProvider(resource=resource, metric_readers=readers)
+    install(telemetry.tracer_provider, telemetry.meter_provider)
+    return telemetry
+
+
+def metrics_app(registry: CollectorRegistry) -> Starlette:
+    """``GET /metrics`` in the Prometheus text format, for the server on ``METRICS_PORT``; 404 elsewhere."""
+
+    def page(request: Request) -> Response:  # sync: Starlette runs it in a thread, off the event loop
+        return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
+
+    return Starlette(routes=[Route("/metrics", page, methods=["GET"])])
