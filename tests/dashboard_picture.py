@@ -193,7 +193,7 @@ def traffic(mcp_url: str, tokens: dict[str, str], seconds: float) -> None:
     narrow = sign_in(mcp_url, CAFE, ["read:store"])
     signed_in = time.monotonic()
     while time.monotonic() < deadline:
-        if time.monotonic() - signed_in > 20:  # a new client every 20 s (the sandbox allows 10 sign-ins an hour)
+        if time.monotonic() - signed_in > 5:  # a new client every 5 s
             warm.append(sign_in(mcp_url, rng.choice([CAFE, ANDES]), ["read:store", "read:products"]))
             signed_in = time.monotonic()
         token = rng.choice(warm)
@@ -209,7 +209,7 @@ def traffic(mcp_url: str, tokens: dict[str, str], seconds: float) -> None:
         elif roll < 0.97:
             mcp_call(mcp_url, f"unknown-{rng.randrange(10**6)}", "tools/list")
         else:
-            mcp_call(mcp_url, "", "tools/list")
+            mcp_call(mcp_url, None, "tools/list")
         time.sleep(rng.uniform(0.02, 0.12))
 
 
@@ -225,14 +225,15 @@ def main() -> None:
         assert rendered.returncode == 0, rendered.stderr
         synced = subprocess.run([UV, "sync", "--quiet"], cwd=project, env=ENV, check=False)
         assert synced.returncode == 0
-        with running_dev(project, "--metrics-port", str(free_port())) as dev:
+        options = ["--metrics-port", str(free_port()), "--registrations-per-hour", "1000"]
+        with running_dev(project, *options) as dev:
             target = metrics_url(dev.output()).removeprefix("http://").removesuffix("/metrics")
             with running_prometheus(target, project / ALERTS) as prometheus:
                 prometheus.wait_for('up{job="dev"} == 1')
                 start = time.time()
                 traffic(dev.mcp_url, dev.tokens, arguments.seconds)
                 time.sleep(3)  # the last scrapes
-                svg = draw(prometheus, project, start, time.time(), step=2)
+                svg = draw(prometheus, project, start, time.time(), step=2, window="30s")
     arguments.output.write_text(svg)
     print(f"wrote {arguments.output}", file=sys.stderr)
 

@@ -137,16 +137,18 @@ MODERN = "2026-07-28"
 ENVELOPE = {"io.modelcontextprotocol/protocolVersion": MODERN, "io.modelcontextprotocol/clientCapabilities": {}}
 
 
-def mcp_call(mcp_url: str, token: str, method: str, params: dict[str, Any] | None = None) -> int:
-    """One stateless (2026-07-28) MCP request as a client sends it; its HTTP status."""
+def mcp_call(mcp_url: str, token: str | None, method: str, params: dict[str, Any] | None = None) -> int:
+    """One stateless (2026-07-28) MCP request as a client sends it (no credentials when ``token`` is
+    None); its HTTP status."""
     params = {**(params or {}), "_meta": ENVELOPE}
     headers = {
         "Accept": "application/json, text/event-stream",
         "Content-Type": "application/json",
-        "Authorization": f"Bearer {token}",
         "MCP-Protocol-Version": MODERN,
         "Mcp-Method": method,
     }
+    if token is not None:
+        headers["Authorization"] = f"Bearer {token}"
     if method == "tools/call":
         headers["Mcp-Name"] = params["name"]
     body = json.dumps({"jsonrpc": "2.0", "id": 1, "method": method, "params": params}).encode()
