@@ -75,9 +75,10 @@ class Running:
 
 
 def test_dev_serves_prints_how_to_connect_and_stops_cleanly_on_ctrl_c(cache_settings: dict[str, Any]):
-    port, sandbox_port = free_port(), free_port()
+    port, sandbox_port, metrics_port = free_port(), free_port(), free_port()
     env = {name.upper(): str(value) for name, value in cache_settings.items()}
-    running = Running("dev", "--port", str(port), "--sandbox-port", str(sandbox_port), env=env)
+    ports = ("--port", str(port), "--sandbox-port", str(sandbox_port), "--metrics-port", str(metrics_port))
+    running = Running("dev", *ports, env=env)
     try:
         printed = running.wait_for("Ctrl-C stops both")
         mcp_url = f"http://localhost:{port}/mcp"

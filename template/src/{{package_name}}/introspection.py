@@ -68,7 +68,7 @@ class Introspector:
                 looked = True
                 telemetry.cache_lookup("introspection", hit=found is not None)
                 if found is None:
-                    started = time.time_ns()
+                    started = telemetry.introspection_missed()
             return found
 
         async def compute() -> Principal:

@@ -19,15 +19,25 @@ import time
 from collections.abc import Iterator, Mapping, MutableMapping
 from contextlib import contextmanager
 from contextvars import ContextVar
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from opentelemetry import metrics, trace
+from opentelemetry.context import Context
+from opentelemetry.sdk.trace.id_generator import RandomIdGenerator
 from opentelemetry.trace import SpanKind, StatusCode
 from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
 
 from . import PROJECT_SLUG, __version__
 
+METRICS = (
+    "mcp.server.operation.duration",
+    "whatalo.auth.decisions",
+    "whatalo.introspection.duration",
+    "whatalo.cache.lookups",
+    "whatalo.token_exchange.duration",
+    "whatalo.api.request.duration",
+)
 # Seconds, from a warm cache hit's few milliseconds to the 10 s an upstream call may take.
 SECONDS = (0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1.0, 2.5, 5.0, 7.5, 10.0)
 OUTCOMES = {"allowed", "unauthorized", "invalid_request", "invalid_token", "insufficient_scope", "unavailable"}
@@ -98,9 +108,15 @@ _LOOKUPS = {
 
 
 def decision(outcome: str) -> None:
-    """One decision of the gate, by outcome (``OUTCOMES``)."""
+    """One decision of the gate, by outcome (``OUTCOMES``).
+
+    A refusal after an introspection also emits that introspection's span, as a root of its own:
+    no framework span follows a refused request.
+    """
     if _instruments is not None:
         _instruments.decisions.add(1, _DECISIONS[outcome])
+    if _tracer is not None and outcome != "allowed":
+        _emit_introspection(Context())
 
 
 def cache_lookup(kind: str, *, hit: bool) -> None:
@@ -161,9 +177,16 @@ def upstream(
 
 
 def inject(headers: MutableMapping[str, str]) -> None:
-    """Add ``traceparent`` (W3C Trace Context) of the current span to an outgoing request's headers."""
-    if _tracer is not None:
+    """Add ``traceparent`` (W3C Trace Context) to an outgoing request's headers: the current span's,
+    or, for the gate's introspection (before any span), the ids reserved for its span."""
+    if _tracer is None:
+        return
+    if trace.get_current_span().get_span_context().is_valid:
         _propagator.inject(headers)
+        return
+    miss = _introspection.get()
+    if miss is not None:
+        headers["traceparent"] = f"00-{miss.trace_id:032x}-{miss.span_id:016x}-01"
 
 
 @contextmanager
@@ -176,44 +199,86 @@ def span(name: str, attributes: Mapping[str, Any] | None = None, kind: SpanKind 
         yield current
 
 
-@dataclass(frozen=True)
+_ids = RandomIdGenerator()
+
+
+@dataclass
 class _Introspection:
+    """A request's introspection, from the gate's cache miss until its span is emitted.
+
+    Its ids are chosen when the miss begins, so the introspection request can carry a
+    ``traceparent`` before the spans exist: ``RequestIds`` hands ``trace_id`` to the request's
+    root span (the framework's, unless the client's ``_meta`` names a parent) and ``span_id`` to
+    the introspection's span.
+    """
+
     started: int  # ns since the epoch, as spans count time
-    ended: int
-    outcome: str
-    waited: bool  # a single-flight follower: it waited for another request's introspection
-    attributes: dict[str, Any]
+    trace_id: int = field(default_factory=_ids.generate_trace_id)
+    span_id: int = field(default_factory=_ids.generate_span_id)
+    trace_id_taken: bool = False
+    emitted: bool = False
+    ended: int = 0
+    outcome: str = "error"
+    waited: bool = False  # a single-flight follower: it waited for another request's introspection
+    attributes: dict[str, Any] = field(default_factory=dict)
 
 
 _introspection: ContextVar[_Introspection | None] = ContextVar("introspection", default=None)
+_next_span_id: ContextVar[int | None] = ContextVar("next_span_id", default=None)
+
+
+class RequestIds(RandomIdGenerator):
+    """Random ids, except the ones ``_Introspection`` reserved for the current request (see there)."""
+
+    def generate_trace_id(self) -> int:
+        miss = _introspection.get()
+        if miss is not None and not miss.trace_id_taken:
+            miss.trace_id_taken = True  # the request's first root span only
+            return miss.trace_id
+        return super().generate_trace_id()
+
+    def generate_span_id(self) -> int:
+        return _next_span_id.get() or super().generate_span_id()
+
+
+def introspection_missed() -> int:
+    """The gate's introspection cache lookup missed: ``time.time_ns()`` now, for ``introspected``."""
+    started = time.time_ns()
+    if _tracer is not None:
+        _introspection.set(_Introspection(started))
+    return started
 
 
 def introspected(started: int, outcome: str, *, waited: bool, store_id: str | None, token_fp: str) -> None:
-    """Keep this request's introspection (a cache miss) for its span under the framework's span.
-
-    ``started``: ``time.time_ns()`` when the miss began.
-    """
-    if _tracer is None:
+    """The request's introspection (since its cache miss) is over: its span is emitted under the framework's."""
+    miss = _introspection.get()
+    if miss is None or _tracer is None:
         return
-    attributes: dict[str, Any] = {"whatalo.introspection.outcome": outcome, "whatalo.token.fingerprint": token_fp}
+    miss.ended, miss.outcome, miss.waited = time.time_ns(), outcome, waited
+    miss.attributes = {"whatalo.introspection.outcome": outcome, "whatalo.token.fingerprint": token_fp}
     if store_id:
-        attributes["whatalo.store.id"] = store_id
+        miss.attributes["whatalo.store.id"] = store_id
     if waited:
-        attributes["whatalo.single_flight.waited"] = True
-    _introspection.set(_Introspection(started, time.time_ns(), outcome, waited, attributes))
+        miss.attributes["whatalo.single_flight.waited"] = True
 
 
-def _emit_introspection() -> None:
+def _emit_introspection(parent: Context | None = None) -> None:
     """The current request's introspection as a child span of the current (the framework's) span."""
-    kept = _introspection.get()
-    if kept is None or _tracer is None:
+    miss = _introspection.get()
+    if miss is None or not miss.ended or miss.emitted or _tracer is None:
         return
-    _introspection.set(None)
-    name = "whatalo.introspection.wait" if kept.waited else "whatalo.introspection"
-    child = _tracer.start_span(name, kind=SpanKind.INTERNAL, attributes=kept.attributes, start_time=kept.started)
-    if kept.outcome == "error":
+    miss.emitted = True
+    name = "whatalo.introspection.wait" if miss.waited else "whatalo.introspection"
+    reset = _next_span_id.set(miss.span_id)
+    try:
+        child = _tracer.start_span(
+            name, parent, kind=SpanKind.INTERNAL, attributes=miss.attributes, start_time=miss.started
+        )
+    finally:
+        _next_span_id.reset(reset)
+    if miss.outcome == "error":
         child.set_status(StatusCode.ERROR)
-    child.end(end_time=kept.ended)
+    child.end(end_time=miss.ended)
 
 
 class Operation:

@@ -10,7 +10,6 @@ service name and version. OTLP goes over HTTP (``http/protobuf``) only.
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
 from dataclasses import dataclass
 
 from opentelemetry.sdk.metrics import MeterProvider
@@ -25,7 +24,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from . import PROJECT_SLUG, __version__
-from .telemetry import install, uninstall
+from .telemetry import RequestIds, install, uninstall
 
 PROTOCOL = "http/protobuf"
 
@@ -51,26 +50,26 @@ class Telemetry:
             self.meter_provider.shutdown()
 
 
-def _variable(environ: Mapping[str, str], name: str) -> str:
-    return environ.get(name, "").strip()
+def _variable(name: str) -> str:
+    return os.environ.get(name, "").strip()
 
 
-def _endpoint(environ: Mapping[str, str], signal: str) -> str | None:
+def _endpoint(signal: str) -> str | None:
     """The OTLP endpoint of ``signal`` (traces, metrics), or None when that signal is not exported."""
-    exporter = _variable(environ, f"OTEL_{signal.upper()}_EXPORTER").lower() or "otlp"
+    exporter = _variable(f"OTEL_{signal.upper()}_EXPORTER").lower() or "otlp"
     if exporter == "none":
         return None
     if exporter != "otlp":
         raise TelemetryError(f"OTEL_{signal.upper()}_EXPORTER={exporter} is not supported: use otlp or none")
     for name in ("OTEL_EXPORTER_OTLP_PROTOCOL", f"OTEL_EXPORTER_OTLP_{signal.upper()}_PROTOCOL"):
-        protocol = _variable(environ, name)
+        protocol = _variable(name)
         if protocol and protocol != PROTOCOL:
             raise TelemetryError(
                 f"{name}={protocol} is not supported: this server exports OTLP over HTTP ({PROTOCOL}); "
                 "point the endpoint at the collector's OTLP/HTTP port (4318) and unset it or set http/protobuf"
             )
     for name in (f"OTEL_EXPORTER_OTLP_{signal.upper()}_ENDPOINT", "OTEL_EXPORTER_OTLP_ENDPOINT"):
-        endpoint = _variable(environ, name)
+        endpoint = _variable(name)
         if endpoint:
             if not endpoint.startswith(("http://", "https://")):
                 raise TelemetryError(f"{name} must be an http:// or https:// URL (OTLP/HTTP), got {endpoint!r}")
@@ -78,19 +77,20 @@ def _endpoint(environ: Mapping[str, str], signal: str) -> str | None:
     return None
 
 
-def configure(metrics_port: int | None = None, environ: Mapping[str, str] = os.environ) -> Telemetry | None:
-    """Install the SDK as the OTEL_* variables and ``METRICS_PORT`` ask, or nothing when they ask for nothing.
+def configure(metrics_port: int | None = None) -> Telemetry | None:
+    """Install the SDK as the OTEL_* variables (of the process environment, where the SDK reads them) and
+    ``METRICS_PORT`` ask, or nothing when they ask for nothing.
 
     Raises :class:`TelemetryError` for a setting this server cannot honour.
     """
-    if _variable(environ, "OTEL_SDK_DISABLED").lower() == "true":
+    if _variable("OTEL_SDK_DISABLED").lower() == "true":
         if metrics_port is not None:
             raise TelemetryError(
                 "METRICS_PORT needs the OpenTelemetry SDK, which OTEL_SDK_DISABLED=true switches off: unset one"
             )
         return None
-    traces_endpoint = _endpoint(environ, "traces")
-    metrics_endpoint = _endpoint(environ, "metrics")
+    traces_endpoint = _endpoint("traces")
+    metrics_endpoint = _endpoint("metrics")
     if traces_endpoint is None and metrics_endpoint is None and metrics_port is None:
         return None
     # OTEL_SERVICE_NAME and OTEL_RESOURCE_ATTRIBUTES win over the project's own defaults.
@@ -100,7 +100,7 @@ def configure(metrics_port: int | None = None, environ: Mapping[str, str] = os.e
     if traces_endpoint is not None:
         from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
 
-        telemetry.tracer_provider = TracerProvider(resource=resource)
+        telemetry.tracer_provider = TracerProvider(resource=resource, id_generator=RequestIds())
         telemetry.tracer_provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter()))
     readers: list[MetricReader] = []
     if metrics_endpoint is not None:

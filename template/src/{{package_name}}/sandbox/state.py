@@ -136,6 +136,8 @@ class SandboxState:
         # Bearer tokens the REST API received, so tests can prove that the MCP
         # server never forwards the token its client sent (no passthrough).
         self.api_bearer_tokens: list[str] = []
+        # (path, traceparent) of every request that carried one: the MCP server propagates its traces.
+        self.traceparents: list[tuple[str, str]] = []
         # Test hooks.
         self.introspection_delay: float = 0.0
         # (status, body) or (status, body, headers): the introspection endpoint's answer instead.
