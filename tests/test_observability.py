@@ -15,9 +15,9 @@ from xml.etree import ElementTree
 import pytest
 import yaml
 
-from tests.conftest import free_port, render, require, run
+from tests.conftest import UV, free_port, render, require, run
 from tests.dashboard_picture import MAIN_PANELS, draw
-from tests.dev_server import ANDES, CAFE, running_dev, synced_project
+from tests.dev_server import ANDES, CAFE, running_dev
 from tests.observability import (
     ALERT_TESTS,
     ALERTS,
@@ -227,8 +227,11 @@ def wait_until_equal(prometheus: Prometheus, expr: str, expected: float, timeout
 
 
 @pytest.mark.slow
-def test_prometheus_scrapes_dev_and_reads_the_cache_hit_ratio(copie: Any, tmp_path: Path) -> None:
-    project = synced_project(copie)
+@pytest.mark.parametrize("framework", ["mcp", "fastmcp"])
+def test_prometheus_scrapes_dev_and_reads_the_cache_hit_ratio(copie: Any, framework: str) -> None:
+    project = render(copie, project_name="Inspector Check", framework=framework)  # its command: inspector-check
+    synced = run([UV, "sync", "--quiet"], cwd=project)
+    assert synced.returncode == 0, synced.stderr
     started = time.monotonic()
     with running_dev(project, "--metrics-port", str(free_port())) as dev:
         url = metrics_url(dev.output())
