@@ -103,12 +103,27 @@ def dashboard_panels(project: Path) -> list[dict[str, Any]]:
     return found
 
 
+OPERATING_PAGE = Path("docs/operating.md")
+
+
+def page_queries(project: Path) -> list[Query]:
+    """The PromQL of the Operating page's table of questions (``| question | query |``)."""
+    page = (project / OPERATING_PAGE).read_text()
+    table = page[page.index("| question | query |") :].split("\n\n")[0]
+    found = []
+    for row in table.splitlines()[2:]:
+        question, cell = row.strip("|").split(" | ", 1)
+        found += [Query(f"docs question {question.strip()!r}", expr) for expr in re.findall(r"`([^`]+)`", cell)]
+    assert found, f"no queries in the table of questions of {OPERATING_PAGE}"
+    return found
+
+
 def queries(project: Path) -> list[Query]:
-    """The PromQL of every alert and every dashboard target."""
+    """The PromQL of every alert, every dashboard target and every query on the Operating page."""
     found = [Query(f"alert {rule['alert']}", rule["expr"]) for rule in alert_rules(project)]
     for panel in dashboard_panels(project):
         found += [Query(f"panel {panel['title']!r} {target['refId']}", target["expr"]) for target in panel["targets"]]
-    return found
+    return found + page_queries(project)
 
 
 def exported(page: str) -> dict[str, set[str]]:
