@@ -222,8 +222,10 @@ def test_a_refused_token_has_its_introspection_as_a_root_span(probe_client, prob
 
 def test_metrics_have_the_contract_names_and_attributes(probe_client, probe_token, sandbox, telemetry_capture):
     client, token = probe_client(), probe_token()
-    failures = count(telemetry_capture, "mcp.server.operation.duration", **{"error.type": "tool_error"})
-    api_500 = count(telemetry_capture, "whatalo.api.request.duration", **{"http.response.status_code": 500})
+    listed = {"mcp.method.name": "tools/call", "gen_ai.tool.name": "probe_products", "error.type": "tool_error"}
+    route = {"http.request.method": "GET", "http.route": "/v1/products", "http.response.status_code": 500}
+    failures = count(telemetry_capture, "mcp.server.operation.duration", **listed)
+    api_500 = count(telemetry_capture, "whatalo.api.request.duration", **route)
     assert not client.call(token, "probe_products").is_error
     sandbox.fail_next_api_call(500, "INTERNAL", "boom")
     assert client.call(token, "probe_products").is_error
@@ -232,9 +234,7 @@ def test_metrics_have_the_contract_names_and_attributes(probe_client, probe_toke
         assert points, f"no {name}"
         for attributes, _ in points:
             assert set(attributes) <= allowed, (name, attributes)
-    listed = {"mcp.method.name": "tools/call", "gen_ai.tool.name": "probe_products", "error.type": "tool_error"}
     assert count(telemetry_capture, "mcp.server.operation.duration", **listed) == failures + 1
-    route = {"http.request.method": "GET", "http.route": "/v1/products", "http.response.status_code": 500}
     assert count(telemetry_capture, "whatalo.api.request.duration", **route) == api_500 + 1
     # In Prometheus form (opentelemetry-exporter-prometheus), as dashboards and alerts name them.
     page = telemetry_capture.page()
