@@ -106,8 +106,7 @@ def _serve(settings: Settings, sock: socket.socket, metrics_sock: socket.socket 
 
     from .app import create_app
     from .log import configure_logging
-    from .serving import BackgroundServer
-    from .telemetry_setup import TelemetryError, configure, metrics_app
+    from .telemetry_setup import TelemetryError, configure
 
     configure_logging(settings.log_level, settings.log_format)
     try:
@@ -123,16 +122,22 @@ def _serve(settings: Settings, sock: socket.socket, metrics_sock: socket.socket 
         proxy_headers=True,
         timeout_graceful_shutdown=10,
     )
-    metrics = None
-    if telemetry is not None and telemetry.registry is not None and metrics_sock is not None:
-        metrics = BackgroundServer(metrics_app(telemetry.registry), sock=metrics_sock).start()
+    if telemetry is not None and metrics_sock is not None:
+        telemetry.serve_metrics(metrics_sock)
+
+    class Server(uvicorn.Server):
+        async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
+            await super().shutdown(sockets)
+            # Here, not after run(): on SIGTERM uvicorn re-raises the signal once shut down, which ends
+            # the process there and then.
+            if telemetry is not None:
+                telemetry.shutdown()  # the spans and metrics still pending go out now
+
     try:
-        uvicorn.Server(config).run(sockets=[sock])
+        Server(config).run(sockets=[sock])
     finally:
-        if metrics is not None:
-            metrics.stop()
         if telemetry is not None:
-            telemetry.shutdown()  # the spans and metrics still pending go out now
+            telemetry.shutdown()
 
 
 @app.command()

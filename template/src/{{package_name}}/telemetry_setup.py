@@ -10,6 +10,7 @@ service name and version. OTLP goes over HTTP (``http/protobuf``) only.
 from __future__ import annotations
 
 import os
+import socket
 from dataclasses import dataclass
 
 from opentelemetry.sdk.metrics import MeterProvider
@@ -24,6 +25,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from . import PROJECT_SLUG, __version__
+from .serving import BackgroundServer
 from .telemetry import RequestIds, install, uninstall
 
 PROTOCOL = "http/protobuf"
@@ -40,10 +42,22 @@ class Telemetry:
     tracer_provider: TracerProvider | None = None
     meter_provider: MeterProvider | None = None
     registry: CollectorRegistry | None = None
+    metrics_server: BackgroundServer | None = None
+    stopped: bool = False
+
+    def serve_metrics(self, sock: socket.socket) -> None:
+        """Serve ``GET /metrics`` on ``sock`` (bound to ``MCP_HOST:METRICS_PORT``), in a thread of its own."""
+        if self.registry is not None:
+            self.metrics_server = BackgroundServer(metrics_app(self.registry), sock=sock).start()
 
     def shutdown(self) -> None:
-        """Flush what is pending (spans, the last metrics) and switch the instrumentation off."""
+        """Stop the metrics endpoint, flush what is pending (spans, the last metrics), switch the instrumentation off."""
+        if self.stopped:
+            return
+        self.stopped = True
         uninstall()
+        if self.metrics_server is not None:
+            self.metrics_server.stop()
         if self.tracer_provider is not None:
             self.tracer_provider.shutdown()
         if self.meter_provider is not None:
