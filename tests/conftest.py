@@ -70,6 +70,8 @@ PACKAGES = {
     "redis-server": "redis-server",
     "redis-sentinel": "redis-sentinel",
     "redis-cli": "redis-tools",
+    "prometheus": "prometheus",
+    "promtool": "prometheus",
 }
 
 

@@ -72,11 +72,13 @@ class Dev:
 
 
 @contextmanager
-def running_dev(project: Path) -> Iterator[Dev]:
-    """Run ``dev`` on free ports until it serves; yield it; stop it with Ctrl-C."""
-    port, sandbox_port, metrics_port = free_port(), free_port(), free_port()
-    ports = ["--port", str(port), "--sandbox-port", str(sandbox_port), "--metrics-port", str(metrics_port)]
-    command = [UV, "run", "--no-sync", COMMAND, "dev", *ports]
+def running_dev(project: Path, *options: str) -> Iterator[Dev]:
+    """Run ``dev`` (with ``options``) on free ports until it serves; yield it; stop it with Ctrl-C."""
+    port, sandbox_port = free_port(), free_port()
+    if "--metrics-port" not in options:  # dev's default, the MCP port + 1, may be taken
+        options = (*options, "--metrics-port", str(free_port()))
+    ports = ["--port", str(port), "--sandbox-port", str(sandbox_port)]
+    command = [UV, "run", "--no-sync", COMMAND, "dev", *ports, *options]
     with _started(command, project, {}, "Ctrl-C stops both") as (process, output):
         wait_until_ready(f"http://127.0.0.1:{port}/readyz", process, output)
         yield Dev(f"http://localhost:{port}/mcp", printed_tokens(output()), output)
