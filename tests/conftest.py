@@ -69,6 +69,7 @@ PACKAGES = {
     "chromium": "chromium",
     "redis-server": "redis-server",
     "redis-cli": "redis-tools",
+    "haproxy": "haproxy",
 }
 
 
