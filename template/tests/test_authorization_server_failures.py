@@ -101,6 +101,8 @@ def test_f01_down_after_discovery_then_back(server_factory, mcp, secrets_seen, o
         own_whatalo.stop()
         assert_unavailable(mcp.post(TOOLS_LIST, fresh))
         assert mcp.post(TOOLS_LIST, cached).status_code == 200  # an answer cached before the outage still serves
+        # Whatalo is every replica's: its outage after discovery leaves them in the load balancer.
+        assert mcp.http.get(running.url + "/readyz").status_code == 200
         own_whatalo.restart()
         assert mcp.post(TOOLS_LIST, fresh).status_code == 200  # back at once
 
@@ -112,11 +114,13 @@ def test_f04_rs_credentials_refused_is_503_not_401(server_factory, mcp, mint, sa
 
 
 def test_f01_authorization_server_unreachable(server_factory, mcp, mint):
+    """Never discovered: the replica cannot decide on any token, so it is not ready."""
     with server_factory(whatalo_issuer="http://127.0.0.1:9") as running:
         mcp.url = running.mcp_url
         assert_unavailable(mcp.post(TOOLS_LIST, mint(audience=running.resource_url)))
         ready = mcp.http.get(running.url + "/readyz")
         assert ready.status_code == 503
+        assert ready.json()["status"] == "not ready"
 
 
 def test_int_12_issuer_mismatch_is_not_ready_and_503(server_factory, mcp, mint, sandbox):

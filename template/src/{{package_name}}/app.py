@@ -18,12 +18,13 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from . import PROJECT_NAME
 from .auth import AuthMiddleware
-from .authorization_server import AuthorizationServer, DiscoveryError
+from .authorization_server import AuthorizationServer
 from .cache import Cache
 from .cache_backend import open_cache
 from .framework import build_mcp_app
 from .introspection import Introspector
 from .policy import ToolCallPolicy
+from .readiness import readiness
 from .settings import Settings
 from .token_exchange import TokenExchange
 from .tools import SCOPES, TOOLS
@@ -79,6 +80,7 @@ class Components:
     cache: Cache
     introspector: Introspector
     api: WhataloAPI
+    draining: bool = False  # set on SIGTERM: /readyz answers 503 while requests are still served
 
     @classmethod
     def build(cls, settings: Settings) -> Components:
@@ -131,19 +133,8 @@ def create_app(settings: Settings, tools: Sequence[ToolSpec] = TOOLS) -> Starlet
         return JSONResponse({"status": "ok"})
 
     async def readyz(request: Request) -> Response:
-        checks = {"authorization_server": "ok", "cache": "ok"}
-        if not components.authorization_server.ready:
-            try:
-                await components.authorization_server.metadata()  # retries discovery, at most every 2 s
-            except DiscoveryError:
-                pass
-        if not components.authorization_server.ready:
-            checks["authorization_server"] = components.authorization_server.error or "not discovered yet"
-        if not await components.cache.ping():
-            checks["cache"] = "unreachable"
-        ready = all(value == "ok" for value in checks.values())
-        status = "ready" if ready else "not ready"
-        return JSONResponse({"status": status, "checks": checks}, status_code=200 if ready else 503)
+        status, body = await readiness(components.authorization_server, components.cache, draining=components.draining)
+        return JSONResponse(body, status_code=status)
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:

@@ -36,9 +36,12 @@ MAX_BODY_BYTES = 4 * 1024 * 1024
 
 
 class TokenVerifier(Protocol):
-    """Turns a bearer token into a principal or raises ``InvalidToken`` / ``AuthServerUnavailable``."""
+    """Turns a bearer token into a principal or raises ``InvalidToken`` / ``AuthServerUnavailable``.
 
-    async def principal(self, token: str, digest: str | None = None) -> Principal: ...
+    ``client`` is the address the request came from (after trusted proxies, see ``ratelimit``).
+    """
+
+    async def principal(self, token: str, digest: str | None = None, *, client: str | None = None) -> Principal: ...
 
 
 class AuthMiddleware:
@@ -93,14 +96,15 @@ class AuthMiddleware:
             return
         digest = token_digest(token)
         try:
-            principal = await self.verifier.principal(token, digest)
+            peer = scope.get("client")  # uvicorn has applied X-Forwarded-For of a trusted proxy
+            principal = await self.verifier.principal(token, digest, client=peer[0] if peer else None)
         except InvalidToken as exc:
             log.info("refused token %s: %s", fingerprint(digest), exc)
             await refusals.invalid_token(self.metadata_url, str(exc))(scope, receive, send)
             return
         except AuthServerUnavailable as exc:
             log.warning("cannot decide on token %s: %s", fingerprint(digest), exc)
-            await refusals.unavailable()(scope, receive, send)
+            await refusals.unavailable(retry_after=exc.retry_after)(scope, receive, send)
             return
         if scope["method"] != "POST":
             # Stateless: no stream for a GET to listen to, no session for a DELETE to end, and no

@@ -22,6 +22,7 @@ from urllib.parse import quote
 import anyio
 import httpx2 as httpx
 
+from .breaker import CircuitBreaker, CircuitOpen, State
 from .settings import Settings
 from .urls import authorization_server_metadata_url, require_url
 
@@ -164,10 +165,22 @@ class AuthorizationServer:
         self._failed_at = -RETRY_SECONDS
         self._error: str | None = None
         self._lock = asyncio.Lock()
+        # Introspection and token exchange: one server, one breaker. Discovery has its own pause (RETRY_SECONDS).
+        self.breaker = CircuitBreaker("Whatalo's authorization server")
 
     @property
-    def ready(self) -> bool:
-        return self._metadata is not None and self._error is None
+    def discovered(self) -> bool:
+        """Metadata of the pinned issuer is at hand (kept through a failed refresh)."""
+        return self._metadata is not None
+
+    @property
+    def status(self) -> str:
+        """``ok``, or what is wrong now, in words safe to show (``/readyz``)."""
+        if self.breaker.state is not State.CLOSED:
+            return f"failing: unknown tokens answered 503 at once, next trial in {self.breaker.retry_after()} s"
+        if self._error:
+            return f"metadata refresh failed ({self._error}); using the last good document"
+        return "ok"
 
     @property
     def error(self) -> str | None:
@@ -207,6 +220,22 @@ class AuthorizationServer:
         except DiscoveryError as exc:
             raise AuthServerUnavailable(str(exc)) from None
 
+    def check_circuit(self) -> None:
+        """``AuthServerUnavailable`` at once while the breaker is open and no trial is due (takes no trial)."""
+        if self.breaker.state is State.OPEN:
+            raise AuthServerUnavailable(f"{self.breaker.name} is failing (circuit open)", self.breaker.retry_after())
+
+    def _admit(self) -> None:
+        try:
+            self.breaker.admit()
+        except CircuitOpen as exc:
+            raise AuthServerUnavailable(str(exc), exc.retry_after) from None
+
+    def _failed(self, message: str, retry_after: int | None = None) -> AuthServerUnavailable:
+        """Whatalo is down, slow or overloaded: counted by the breaker; the exception to raise."""
+        self.breaker.failed(message)
+        return AuthServerUnavailable(message, retry_after)
+
     def _form(self, **fields: str) -> tuple[dict[str, str], dict[str, str]]:
         headers, form = client_auth(self._settings)
         headers["Accept"] = "application/json"
@@ -216,14 +245,18 @@ class AuthorizationServer:
     async def introspect(self, token: str) -> dict[str, Any]:
         """The introspection answer for ``token`` (RFC 7662 §2.2): a JSON object with a boolean ``active``."""
         url = (await self._endpoints()).introspection_endpoint
+        self._admit()
         headers, form = self._form(token=token, token_type_hint="access_token")
         try:
             with anyio.fail_after(self._timeout):
                 async with self._http.stream("POST", url, data=form, headers=headers) as response:
                     body = await read_at_most(response, MAX_ANSWER_BYTES)
         except (httpx.HTTPError, TimeoutError) as exc:
-            raise AuthServerUnavailable(f"introspection failed: {type(exc).__name__}") from None
+            raise self._failed(f"introspection failed: {type(exc).__name__}") from None
         status = response.status_code
+        if status >= 500 or status == 429:
+            raise self._failed(f"introspection answered HTTP {status}", retry_after(response))
+        self.breaker.succeeded()  # Whatalo answered; whether the answer is usable is checked below
         if status in (400, 401, 403):
             log.error(
                 "the authorization server refused this server's client credentials at introspection "
@@ -249,6 +282,7 @@ class AuthorizationServer:
     async def exchange(self, subject_token: str, *, resource: str, scope: str) -> ExchangedToken:
         """An access token for ``resource`` with ``scope``, for the subject of ``subject_token`` (RFC 8693)."""
         url = (await self._endpoints()).token_endpoint
+        self._admit()
         headers, form = self._form(
             grant_type=TOKEN_EXCHANGE,
             subject_token=subject_token,
@@ -260,13 +294,16 @@ class AuthorizationServer:
             with anyio.fail_after(self._timeout):
                 response = await self._http.post(url, data=form, headers=headers)
         except (httpx.HTTPError, TimeoutError) as exc:
-            raise AuthServerUnavailable(f"token exchange failed: {type(exc).__name__}") from None
+            raise self._failed(f"token exchange failed: {type(exc).__name__}") from None
+        status = response.status_code
+        if status >= 500 or status == 429:
+            raise self._failed(f"token exchange answered HTTP {status}", retry_after(response))
+        self.breaker.succeeded()
         try:
             payload = response.json()
         except ValueError:
             payload = None
-        status = response.status_code
-        if not isinstance(payload, dict) or status >= 500 or status == 429:
+        if not isinstance(payload, dict):
             raise AuthServerUnavailable(f"token exchange answered HTTP {status}", retry_after(response))
         if status != 200:
             error = str(payload.get("error", "invalid_request"))

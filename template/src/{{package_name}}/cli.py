@@ -104,20 +104,28 @@ def _listen(host: str, port: int, option: str) -> socket.socket:
 def _serve(settings: Settings, sock: socket.socket) -> None:
     import uvicorn
 
-    from .app import create_app
+    from .app import Components, create_app
     from .log import configure_logging
+    from .serving import GRACEFUL_SECONDS, GracefulServer
 
     configure_logging(settings.log_level)
+    app = create_app(settings)
+    components: Components = app.state.components
+
+    def drain() -> None:
+        components.draining = True
+
     config = uvicorn.Config(
-        create_app(settings),
+        app,
         host=settings.mcp_host,
         port=settings.mcp_port,
         log_config=None,
         access_log=False,  # access lines would carry query strings; the app logs what matters
         proxy_headers=True,
-        timeout_graceful_shutdown=10,
+        forwarded_allow_ips=settings.forwarded_allow_ips,  # whose X-Forwarded-For names the client
+        timeout_graceful_shutdown=GRACEFUL_SECONDS,
     )
-    uvicorn.Server(config).run(sockets=[sock])
+    GracefulServer(config, drain_seconds=settings.shutdown_drain_seconds, on_drain=drain).run(sockets=[sock])
 
 
 @app.command()

@@ -43,6 +43,7 @@ class RunningSandbox:
             "mcp_resource_url": resource_url,
             "mcp_host": "127.0.0.1",
             "mcp_port": port,
+            "shutdown_drain_seconds": 0,  # no load balancer to wait for: Ctrl-C stops at once
             **dev_settings(),
         }
 

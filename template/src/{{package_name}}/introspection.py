@@ -16,7 +16,7 @@ from typing import Any
 from .authorization_server import ACCESS_TOKEN_TYPE, AuthorizationServer, AuthServerUnavailable
 from .cache import Cache, Overloaded, SingleFlight, compute_once
 from .principal import Principal, fingerprint, token_digest
-from .ratelimit import TokenBucket
+from .ratelimit import IntrospectionBudget, Refused
 from .settings import Settings
 from .urls import same_resource
 
@@ -45,16 +45,18 @@ class Introspector:
         self._cache = cache
         self._clock = clock
         self._flight = SingleFlight()
-        rate = settings.introspection_rate_limit
-        self._limiter = TokenBucket(rate=rate, burst=2 * rate)
+        self._budget = IntrospectionBudget(settings.introspection_rate_limit, settings.client_rate_limit)
         # The cached bytes last decoded for each key, and what they decoded to: a warm request does
         # not decode or check the same bytes again. The cache stays the one source of lifetimes: an
         # entry here is used only while the cache still holds exactly these bytes.
         self._decoded: dict[str, tuple[bytes, Principal | None]] = {}
         self._decoded_limit = settings.introspection_cache_size
 
-    async def principal(self, token: str, digest: str | None = None) -> Principal:
-        """The principal of ``token`` (whose SHA-256 ``digest`` the caller may already have)."""
+    async def principal(self, token: str, digest: str | None = None, *, client: str | None = None) -> Principal:
+        """The principal of ``token`` (whose SHA-256 ``digest`` the caller may already have).
+
+        ``client``: the address of the client that sent it, whose introspection budget a miss spends.
+        """
         key = "introspection:" + (digest or token_digest(token))
         try:
             return await compute_once(
@@ -62,7 +64,7 @@ class Introspector:
                 self._flight,
                 key,
                 look=lambda: self._cached(key),
-                compute=lambda: self._introspect(token, key),
+                compute=lambda: self._introspect(token, key, client),
                 wait=self._settings.introspection_timeout + 1,
             )
         except Overloaded:
@@ -97,9 +99,12 @@ class Introspector:
         self._decoded[key] = (cached, principal)
         return principal
 
-    async def _introspect(self, token: str, key: str) -> Principal:
-        if not self._limiter.acquire():  # a miss costs a call to Whatalo: bounded per second
-            raise AuthServerUnavailable("introspection rate limit reached (INTROSPECTION_RATE_LIMIT)")
+    async def _introspect(self, token: str, key: str, client: str | None) -> Principal:
+        self._authorization_server.check_circuit()  # while Whatalo is failing, no budget is spent on it
+        try:
+            self._budget.spend(client)  # a miss costs a call to Whatalo: bounded per client and in all
+        except Refused as exc:
+            raise AuthServerUnavailable(str(exc), exc.retry_after) from None
         answer = await self._authorization_server.introspect(token)
         if answer.get("active") is not True:
             raise InvalidToken("the token is not active")

@@ -70,10 +70,13 @@ def insufficient_scope(metadata_url: str, *, needed: Iterable[str], scopes: list
     return _json(403, body, {"WWW-Authenticate": challenge})
 
 
-def unavailable(description: str = "the authorization server cannot be reached; retry shortly") -> Response:
-    """503: no decision is possible (never a 401 that would discard a good token)."""
+def unavailable(
+    description: str = "the authorization server cannot be reached; retry shortly", *, retry_after: int | None = None
+) -> Response:
+    """503: no decision is possible (never a 401 that would discard a good token); ``Retry-After`` at least 1 s."""
     body = {"error": "temporarily_unavailable", "error_description": description}
-    return _json(503, body, {"Retry-After": str(RETRY_AFTER_SECONDS)})
+    seconds = RETRY_AFTER_SECONDS if retry_after is None else max(1, retry_after)
+    return _json(503, body, {"Retry-After": str(seconds)})
 
 
 def forbidden_origin() -> Response:

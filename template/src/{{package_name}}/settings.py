@@ -6,6 +6,7 @@ says what to fix; no traceback, and a secret's value is never echoed.
 
 from __future__ import annotations
 
+import ipaddress
 from typing import Literal
 
 from pydantic import Field, SecretStr, ValidationError, field_validator
@@ -42,6 +43,9 @@ class Settings(CacheSettings, BaseSettings):
     introspection_cache_ttl: int = Field(default=MAX_CACHE_TTL, ge=0)
     introspection_timeout: float = Field(default=3.0, gt=0, le=30)
     introspection_rate_limit: float = Field(default=100.0, ge=0)
+    introspection_client_rate_limit: float | None = Field(default=None, ge=0)
+    forwarded_allow_ips: str = "127.0.0.1,::1"
+    shutdown_drain_seconds: float = Field(default=5.0, ge=0, le=300)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
 
     @field_validator("whatalo_issuer", "whatalo_api_url", "mcp_resource_url")
@@ -63,10 +67,34 @@ class Settings(CacheSettings, BaseSettings):
             raise ValueError(f"must be at most {MAX_CACHE_TTL} seconds (Whatalo's rule for active tokens), got {value}")
         return value
 
+    @field_validator("forwarded_allow_ips")
+    @classmethod
+    def _proxies(cls, value: str) -> str:
+        """uvicorn's ``forwarded_allow_ips``, checked (uvicorn takes a typo for a name that never matches)."""
+        entries = [entry.strip() for entry in value.split(",") if entry.strip()]
+        if entries == ["*"]:
+            return "*"
+        for entry in entries:
+            try:
+                ipaddress.ip_network(entry, strict=False)
+            except ValueError:
+                raise ValueError(
+                    f"must list the proxies trusted to set X-Forwarded-For: IP addresses or networks "
+                    f"(10.0.0.0/8), comma-separated, or *; {entry!r} is neither"
+                ) from None
+        return ",".join(entries)
+
     @field_validator("log_level", mode="before")
     @classmethod
     def _level(cls, value: object) -> object:
         return value.upper() if isinstance(value, str) else value
+
+    @property
+    def client_rate_limit(self) -> float:
+        """Introspections of unknown tokens one client may start per second (unset: a tenth of the global limit)."""
+        if self.introspection_client_rate_limit is not None:
+            return self.introspection_client_rate_limit
+        return self.introspection_rate_limit / 10
 
     @property
     def allowed_origins(self) -> frozenset[str]:
