@@ -8,13 +8,22 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Iterator
 
 import pytest
 
-from tests.helpers import PROBES, TOOLS_LIST
+from tests.helpers import PROBES, TOOLS_LIST, RunningSandbox
 from tests.project import breaker
 
 BREAKER = "Whatalo's authorization server"
+
+
+@pytest.fixture(autouse=True)
+def whatalo_healthy_afterwards(sandbox_server: RunningSandbox) -> Iterator[None]:
+    """The faults set here end with the test: modules that use the sandbox without resetting it come later."""
+    yield
+    sandbox_server.state.introspection_delay = 0.0
+    sandbox_server.state.introspection_fault = None
 
 
 class Clock:

@@ -15,12 +15,21 @@ from pathlib import Path
 from typing import Any
 
 import httpx2 as httpx
+import pytest
 
 from tests.helpers import MCP_HEADERS, RS_CLIENT_ID, STORE_A, TLS_CONTEXT, TOOLS_LIST, RunningSandbox, free_port
 from tests.project import PACKAGE, SCOPES, SandboxState
 
 DRAIN = 1.5
 GRACEFUL = 10  # serving.GRACEFUL_SECONDS
+
+
+@pytest.fixture(autouse=True)
+def whatalo_healthy_afterwards(sandbox_server: RunningSandbox) -> Iterator[None]:
+    """The faults set here end with the test: modules that use the sandbox without resetting it come later."""
+    yield
+    sandbox_server.state.introspection_delay = 0.0
+    sandbox_server.state.introspection_fault = None
 
 
 @contextmanager
