@@ -159,4 +159,4 @@ def test_a_second_signal_exits_at_once(sandbox_server, sandbox, cache_settings, 
         caller.join(timeout=15)
         assert dropped  # the call in flight was dropped, not waited for
     text = log.read_text()
-    assert "SIGTERM again: exiting now, 1 requests in flight dropped" in text and "Traceback" not in text, text
+    assert "SIGTERM again: exiting now; in-flight requests dropped: " in text and "Traceback" not in text, text

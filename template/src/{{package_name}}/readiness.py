@@ -7,9 +7,9 @@ A replica is unready only for what is its own to fix:
   failed refresh, so a later Whatalo outage does not make it unready);
 - it is draining before shutdown (``SIGTERM``): the balancer sees it leave before it stops accepting.
 
-What every replica shares is reported in the body and leaves the status at 200: Redis down (the
-in-process near cache serves, misses are decided at Whatalo), Whatalo failing after discovery
-(cached tokens still serve; the circuit breaker answers the others 503 at once). Taking every
+What every replica shares is reported in the body and leaves the status at 200: a shared cache
+down (the in-process fallback serves, misses are decided at Whatalo), Whatalo failing after
+discovery (cached tokens still serve; the circuit breaker answers the others 503 at once). Taking every
 replica out of the balancer for those would turn a partial outage into a total one.
 """
 

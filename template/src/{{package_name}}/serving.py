@@ -62,7 +62,7 @@ class GracefulServer(uvicorn.Server):
     def handle_exit(self, sig: int, frame: FrameType | None) -> None:
         if self._drain_until is not None or self.should_exit:
             in_flight = len(self.server_state.tasks)
-            log.warning("%s again: exiting now, %d requests in flight dropped", signal.Signals(sig).name, in_flight)
+            log.warning("%s again: exiting now; in-flight requests dropped: %d", signal.Signals(sig).name, in_flight)
             os._exit(128 + sig)  # at once: no waiting, and no cancelled request's traceback in the log
         if sig == signal.SIGINT:
             self._captured_signals.append(sig)  # raised again by uvicorn once stopped; SIGTERM is not: exit 0
