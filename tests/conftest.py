@@ -72,6 +72,7 @@ PACKAGES = {
     "redis-cli": "redis-tools",
     "prometheus": "prometheus",
     "promtool": "prometheus",
+    "haproxy": "haproxy",
 }
 
 
