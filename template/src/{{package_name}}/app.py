@@ -87,7 +87,9 @@ class Components:
         http = httpx.AsyncClient(
             follow_redirects=False,
             timeout=httpx.Timeout(settings.introspection_timeout, connect=min(1.0, settings.introspection_timeout)),
-            limits=httpx.Limits(max_connections=100, max_keepalive_connections=20),
+            # An idle connection is dropped after 4 s, before servers that close idle connections
+            # after 5 s (uvicorn's default, the sandbox's) do: reusing one they are closing fails.
+            limits=httpx.Limits(max_connections=100, max_keepalive_connections=20, keepalive_expiry=4.0),
         )
         authorization_server = AuthorizationServer(http, settings)
         cache = open_cache(settings)
