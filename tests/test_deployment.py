@@ -124,11 +124,16 @@ def test_the_deployment_probes_drain_and_runs_locked_down(project, production):
     assert f"USER {pod['securityContext']['runAsUser']}:{pod['securityContext']['runAsGroup']}" in dockerfile
     assert {"requests", "limits"} <= set(container["resources"])
 
-    # The drain fits in the grace period: preStop's sleep, then uvicorn's graceful shutdown.
+    # The drain fits in the grace period: preStop's sleep, the readiness drain, uvicorn's graceful
+    # shutdown, the telemetry flush.
     assert container["lifecycle"]["preStop"]["exec"]["command"] == ["sleep", str(PRE_STOP_SLEEP)]
-    graceful = re.search(r"timeout_graceful_shutdown=(\d+)", (root / "src/whatalo_mcp/cli.py").read_text())
-    assert graceful, "serve's graceful shutdown (cli.py) is no longer a number this test can read"
-    assert pod["terminationGracePeriodSeconds"] >= PRE_STOP_SLEEP + int(graceful[1]) + 5
+    package = root / "src/whatalo_mcp"
+    graceful = re.search(r"^GRACEFUL_SECONDS = (\d+)", (package / "serving.py").read_text(), re.M)
+    drain = re.search(r"shutdown_drain_seconds: float = Field\(default=(\d+)", (package / "settings.py").read_text())
+    flush = re.search(r"^FLUSH_SECONDS = (\d+)", (package / "telemetry_setup.py").read_text(), re.M)
+    assert graceful and drain and flush, "the shutdown's timings are no longer numbers this test can read"
+    steps = PRE_STOP_SLEEP + int(drain[1]) + int(graceful[1]) + int(flush[1])
+    assert pod["terminationGracePeriodSeconds"] >= steps
 
     # The ConfigMap and the Secret the pods read are the ones kustomize generated (hashed names).
     references = {source[key]["name"] for source in container["envFrom"] for key in source}

@@ -251,6 +251,27 @@ def test_metrics_have_the_contract_names_and_attributes(probe_client, probe_toke
     assert 'http_route="/v1/products"' in page and 'le="0.005"' in page and 'le="10.0"' in page
 
 
+def test_names_a_client_makes_up_are_one_bounded_series(probe_client, probe_token, sandbox, telemetry_capture):
+    """A tool or method name outside the project's is recorded as ``_OTHER``: no series at will."""
+    client, token = probe_client(), probe_token()
+    other_tool = {"mcp.method.name": "tools/call", "gen_ai.tool.name": "_OTHER", "error.type": "tool_error"}
+    before = count(telemetry_capture, "mcp.server.operation.duration", **other_tool)
+    for made_up in ("no_such_tool_1", "no_such_tool_2", "no_such_tool_3"):
+        assert client.call(token, made_up).is_error  # the same tool error with either framework
+        assert "error" in client.post(client.message(f"made/up/{made_up}"), token).json()  # method not found
+    assert count(telemetry_capture, "mcp.server.operation.duration", **other_tool) == before + 3
+    recorded = {
+        attributes.get("gen_ai.tool.name")
+        for attributes, _ in telemetry_capture.points("mcp.server.operation.duration")
+    }
+    methods = {
+        attributes["mcp.method.name"] for attributes, _ in telemetry_capture.points("mcp.server.operation.duration")
+    }
+    assert not {name for name in recorded if name and name.startswith("no_such_tool")}
+    assert not {name for name in methods if name.startswith("made/up")} and "_OTHER" in methods
+    assert "no_such_tool" not in telemetry_capture.page() and "made/up" not in telemetry_capture.page()
+
+
 def test_no_token_digest_secret_store_or_argument_in_span_or_metric_attributes(
     probe_client, probe_token, sandbox, sandbox_server, telemetry_capture, spans_of_this_test
 ):

@@ -12,6 +12,8 @@ The gate answers in HTTP only (400, 401, 403, 405, 413, 503). Everything inside 
 from __future__ import annotations
 
 import logging
+import time
+from collections.abc import Callable
 from typing import Protocol
 
 from starlette.responses import Response
@@ -33,6 +35,32 @@ from .whatalo_api import WhataloAPI
 log = logging.getLogger(__name__)
 
 MAX_BODY_BYTES = 4 * 1024 * 1024
+QUIET_SECONDS = 10.0  # one log line per reason for a 503 in this time; the others are counted in it
+
+
+class Sampled:
+    """One log line per reason every ``interval`` seconds, with how many were left out since.
+
+    A flood of random tokens, or Whatalo down under load, is a flood of 503s: it must not become a
+    flood of log lines (``whatalo.auth.decisions`` counts every one of them).
+    """
+
+    def __init__(self, interval: float = QUIET_SECONDS, clock: Callable[[], float] = time.monotonic) -> None:
+        self.interval = interval
+        self._clock = clock
+        self._last: dict[str, tuple[float, int]] = {}  # reason: (when logged, left out since)
+
+    def take(self, reason: str) -> int | None:
+        """``None``: leave this one out; else how many were left out before it."""
+        now = self._clock()
+        logged, left_out = self._last.get(reason, (None, 0))
+        if logged is not None and now - logged < self.interval:
+            self._last[reason] = (logged, left_out + 1)
+            return None
+        if logged is None and len(self._last) >= 1000:  # reasons are few; bounded all the same
+            self._last.clear()
+        self._last[reason] = (now, 0)
+        return left_out
 
 
 class TokenVerifier(Protocol):
@@ -64,6 +92,7 @@ class AuthMiddleware:
         self.scopes_supported = scopes_supported
         self.metadata_url = metadata_url
         self.allowed_origins = allowed_origins | {origin(resource_url)}
+        self._unavailable_lines = Sampled()
 
     def origin_allowed(self, value: str) -> bool:
         return value in self.allowed_origins or is_loopback_origin(value)
@@ -105,7 +134,11 @@ class AuthMiddleware:
             return
         except AuthServerUnavailable as exc:
             telemetry.decision("unavailable")
-            log.warning("cannot decide on token %s: %s", fingerprint(digest), exc)
+            left_out = self._unavailable_lines.take(str(exc))
+            if left_out is not None:
+                more = f" ({left_out} more since the last such line)" if left_out else ""
+                client = peer[0] if peer else "-"
+                log.warning("cannot decide on token %s from %s: %s%s", fingerprint(digest), client, exc, more)
             await refusals.unavailable(retry_after=exc.retry_after)(scope, receive, send)
             return
         if scope["method"] != "POST":

@@ -222,8 +222,11 @@ class AuthorizationServer:
             raise AuthServerUnavailable(str(exc)) from None
 
     def check_circuit(self) -> None:
-        """``AuthServerUnavailable`` at once while the breaker is open and no trial is due (takes no trial)."""
-        if self.breaker.state is State.OPEN:
+        """``AuthServerUnavailable`` at once while the breaker refuses calls: open, or its trial in flight.
+
+        Checked before a miss spends any introspection budget; it takes no trial.
+        """
+        if self.breaker.refuses():
             raise AuthServerUnavailable(f"{self.breaker.name} is failing (circuit open)", self.breaker.retry_after())
 
     def _admit(self) -> None:

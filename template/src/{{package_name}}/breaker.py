@@ -68,6 +68,10 @@ class CircuitBreaker:
             return 0
         return max(1, math.ceil(self._until - self._clock()))
 
+    def refuses(self) -> bool:
+        """Whether :meth:`admit` would refuse a call now: open, or a trial in flight (takes no trial)."""
+        return self._state is not State.CLOSED and self._clock() < self._until
+
     def admit(self) -> None:
         """Let a call go through, or raise :class:`CircuitOpen`."""
         if self._state is State.CLOSED:

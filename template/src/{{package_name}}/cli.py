@@ -347,7 +347,10 @@ def dev(
     """Run the Whatalo sandbox and the MCP server wired to it, and print how to connect."""
     _require_sandbox()
     from .cache_backend import summary
+    from .telemetry_setup import sdk_disabled
 
+    if sdk_disabled():
+        raise fail("dev serves Prometheus /metrics, which needs the OpenTelemetry SDK: unset OTEL_SDK_DISABLED", 2)
     resource_url = f"http://localhost:{port}"
     if metrics_port is None:
         metrics_port = port + 1 if port < 65535 else port - 1

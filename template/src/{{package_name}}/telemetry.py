@@ -282,6 +282,31 @@ def _emit_introspection(parent: Context | None = None) -> None:
     child.end(end_time=miss.ended)
 
 
+OTHER = "_OTHER"  # a method or tool name outside the known ones: a client must not create metric series
+MCP_METHODS = frozenset(
+    {
+        "initialize",
+        "ping",
+        "server/discover",
+        "tools/list",
+        "tools/call",
+        "resources/list",
+        "resources/templates/list",
+        "resources/read",
+        "resources/subscribe",
+        "resources/unsubscribe",
+        "prompts/list",
+        "prompts/get",
+        "completion/complete",
+        "logging/setLevel",
+        "notifications/initialized",
+        "notifications/cancelled",
+        "notifications/progress",
+        "notifications/roots/list_changed",
+    }
+)
+
+
 class Operation:
     """One MCP request or notification as the framework adapter sees it; ``error`` sets ``error.type``."""
 
@@ -296,8 +321,12 @@ class Operation:
 @contextmanager
 def operation(method: str, tool: str | None = None) -> Iterator[Operation]:
     """Around one MCP message, inside the framework's server span: ``mcp.server.operation.duration``,
-    and the request's introspection span (if it missed the cache) as a child of the framework's span."""
-    current = Operation(method, tool)
+    and the request's introspection span (if it missed the cache) as a child of the framework's span.
+
+    ``method`` outside MCP's methods is recorded as ``_OTHER`` (callers do the same for a tool name
+    outside the tools table): a client must not create metric series at will.
+    """
+    current = Operation(method if method in MCP_METHODS else OTHER, tool)
     if _instruments is None and _tracer is None:
         yield current
         return
@@ -311,7 +340,7 @@ def operation(method: str, tool: str | None = None) -> Iterator[Operation]:
         raise
     finally:
         if _instruments is not None:
-            attributes = {"mcp.method.name": method}
+            attributes = {"mcp.method.name": current.method}
             if tool is not None:
                 attributes["gen_ai.tool.name"] = tool
             if current.error is not None:

@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import os
 import socket
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from dotenv import dotenv_values
 from opentelemetry.sdk.metrics import MeterProvider
 from opentelemetry.sdk.metrics.export import MetricReader, PeriodicExportingMetricReader
 from opentelemetry.sdk.resources import SERVICE_NAME, SERVICE_VERSION, OTELResourceDetector, Resource
@@ -31,6 +33,7 @@ from .serving import BackgroundServer
 from .telemetry import RequestIds, install, uninstall
 
 PROTOCOL = "http/protobuf"
+FLUSH_SECONDS = 5  # at most this long on shutdown for the last spans and metrics to go out
 SAFE_EVENT_ATTRIBUTES = frozenset({"exception.type", "exception.escaped"})
 
 
@@ -54,13 +57,22 @@ class Telemetry:
             self.metrics_server = BackgroundServer(metrics_app(self.registry), sock=sock).start()
 
     def shutdown(self) -> None:
-        """Stop the metrics endpoint, flush what is pending (spans, the last metrics), switch it all off."""
+        """Stop the metrics endpoint, flush what is pending (spans, the last metrics), switch it all off.
+
+        Bounded: a collector that accepts and never answers would hold each exporter for its own
+        timeout in turn; after ``FLUSH_SECONDS`` the process goes on without what is left.
+        """
         if self.stopped:
             return
         self.stopped = True
         uninstall()
         if self.metrics_server is not None:
             self.metrics_server.stop()
+        flushing = threading.Thread(target=self._flush, name="telemetry-flush", daemon=True)
+        flushing.start()
+        flushing.join(FLUSH_SECONDS)
+
+    def _flush(self) -> None:
         if self.tracer_provider is not None:
             self.tracer_provider.shutdown()
         if self.meter_provider is not None:
@@ -108,6 +120,23 @@ def _scrubbed(span: ReadableSpan) -> ReadableSpan:
     )
 
 
+def sdk_disabled() -> bool:
+    """``OTEL_SDK_DISABLED=true``, in the environment or ``.env``."""
+    _from_dotenv()
+    return _variable("OTEL_SDK_DISABLED").lower() == "true"
+
+
+def _from_dotenv(path: str = ".env") -> None:
+    """The ``OTEL_*`` variables of ``.env``, as for every other setting; the process environment wins.
+
+    Put where the SDK reads them (the process environment), since its exporters and sampler read
+    their own variables there.
+    """
+    for name, value in dotenv_values(path).items():
+        if name.startswith("OTEL_") and value is not None:
+            os.environ.setdefault(name, value)
+
+
 def _variable(name: str) -> str:
     return os.environ.get(name, "").strip()
 
@@ -141,7 +170,7 @@ def configure(metrics_port: int | None = None) -> Telemetry | None:
 
     Raises :class:`TelemetryError` for a setting this server cannot honour.
     """
-    if _variable("OTEL_SDK_DISABLED").lower() == "true":
+    if sdk_disabled():
         if metrics_port is not None:
             raise TelemetryError(
                 "METRICS_PORT needs the OpenTelemetry SDK, which OTEL_SDK_DISABLED=true switches off: unset one"
