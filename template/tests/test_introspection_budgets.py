@@ -12,7 +12,7 @@ import time
 import pytest
 
 from tests.helpers import TOOLS_LIST
-from tests.project import CACHE_SETTINGS, ConfigError, load_settings, ratelimit
+from tests.project import CACHE_SETTINGS, QUIET_SECONDS, ConfigError, Sampled, load_settings, ratelimit
 
 ATTACKER = "203.0.113.7"
 USERS = [f"198.51.100.{n}" for n in range(1, 9)]
@@ -37,11 +37,26 @@ def flood_then_first_calls(server_factory, connect, mint) -> tuple[list[int], li
         return flood, first_calls, time.monotonic() - started
 
 
-def test_a_new_user_gets_through_during_a_flood_from_one_client(server_factory, connect, mint):
+def test_a_new_user_gets_through_during_a_flood_from_one_client(server_factory, connect, mint, log_capture):
+    logged = len(log_capture.lines)
     flood, first_calls, elapsed = flood_then_first_calls(server_factory, connect, mint)
     assert first_calls == [200] * len(USERS)
     assert flood.count(401) <= 2 + elapsed + 1  # the attacker's own budget: its burst, and what refilled
     assert set(flood) == {401, 503}
+    # The flood does not flood the log: one line per reason every few seconds, naming the client.
+    refusals = [line for line in log_capture.lines[logged:] if "cannot decide on token" in line]
+    assert 1 <= len(refusals) <= 2 * (elapsed / QUIET_SECONDS + 1) < flood.count(503)
+    assert all(f"from {ATTACKER}:" in line for line in refusals)
+
+
+def test_503_log_lines_are_one_per_reason_and_interval_with_a_count():
+    now = [0.0]
+    sampled = Sampled(interval=10, clock=lambda: now[0])
+    assert sampled.take("budget spent") == 0  # the first is logged
+    assert [sampled.take("budget spent") for _ in range(5)] == [None] * 5
+    assert sampled.take("Whatalo down") == 0  # another reason has its own line
+    now[0] = 10.5
+    assert sampled.take("budget spent") == 5  # logged again, with how many were left out
 
 
 def test_the_forwarded_address_counts_only_from_a_trusted_proxy(server_factory, connect, mint, monkeypatch):
