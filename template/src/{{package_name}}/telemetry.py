@@ -170,7 +170,7 @@ def upstream(
             status = _status({}, call.status)
             if current is not None:
                 current.set_attributes(status)
-                if call.status is None or call.status >= 500:
+                if call.status is None or call.status >= 400:  # CLIENT spans: 4xx is an error too
                     current.set_status(StatusCode.ERROR)
             if _instruments is not None:
                 histogram = _instruments.exchange if metric == "exchange" else _instruments.api
