@@ -16,8 +16,9 @@ metric attributes hold no store id either.
 
 from __future__ import annotations
 
+import threading
 import time
-from collections.abc import Iterator, Mapping, MutableMapping
+from collections.abc import Iterable, Iterator, Mapping, MutableMapping
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
@@ -44,12 +45,32 @@ SECONDS = (0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1.0, 2.5, 5.0,
 OUTCOMES = {"allowed", "unauthorized", "invalid_request", "invalid_token", "insufficient_scope", "unavailable"}
 
 
+class Counts:
+    """Cumulative counts per attribute set, reported when a reader collects (an asynchronous counter).
+
+    Counting is a dictionary update under a lock, not a pass through the SDK's aggregation for
+    every reader on every request; the readers see the same totals, when they ask for them.
+    """
+
+    def __init__(self, attributes: Mapping[Any, Mapping[str, str]]) -> None:
+        self._attributes = attributes
+        self._counts = dict.fromkeys(attributes, 0)
+        self._lock = threading.Lock()
+
+    def add(self, key: Any) -> None:
+        with self._lock:
+            self._counts[key] += 1
+
+    def observe(self, options: metrics.CallbackOptions) -> Iterable[metrics.Observation]:
+        with self._lock:
+            counts = list(self._counts.items())
+        return [metrics.Observation(count, self._attributes[key]) for key, count in counts if count]
+
+
 @dataclass
 class _Instruments:
     operation: metrics.Histogram
-    decisions: metrics.Counter
     introspection: metrics.Histogram
-    lookups: metrics.Counter
     exchange: metrics.Histogram
     api: metrics.Histogram
 
@@ -60,17 +81,30 @@ class _Instruments:
                 name, unit="s", description=description, explicit_bucket_boundaries_advisory=SECONDS
             )
 
+        meter.create_observable_counter(
+            "whatalo.auth.decisions", callbacks=[_decisions.observe], description="The gate's decisions, by outcome"
+        )
+        meter.create_observable_counter(
+            "whatalo.cache.lookups",
+            callbacks=[_lookups.observe],
+            description="Cache lookups of introspection results and exchanged tokens",
+        )
         return cls(
             operation=histogram("mcp.server.operation.duration", "Duration of an MCP request or notification"),
-            decisions=meter.create_counter("whatalo.auth.decisions", description="The gate's decisions, by outcome"),
             introspection=histogram("whatalo.introspection.duration", "Duration of an RFC 7662 introspection call"),
-            lookups=meter.create_counter(
-                "whatalo.cache.lookups", description="Cache lookups of introspection results and exchanged tokens"
-            ),
             exchange=histogram("whatalo.token_exchange.duration", "Duration of an RFC 8693 token exchange call"),
             api=histogram("whatalo.api.request.duration", "Duration of a request to Whatalo's REST API"),
         )
 
+
+_decisions = Counts({outcome: {"outcome": outcome} for outcome in OUTCOMES})
+_lookups = Counts(
+    {
+        (kind, hit): {"kind": kind, "result": "hit" if hit else "miss"}
+        for kind in ("introspection", "token_exchange")
+        for hit in (True, False)
+    }
+)
 
 # What is installed: None means off, and every function below returns at once.
 _tracer: trace.Tracer | None = None
@@ -100,13 +134,6 @@ def enabled() -> bool:
 
 # -- metrics ------------------------------------------------------------------------------------
 
-_DECISIONS = {outcome: {"outcome": outcome} for outcome in OUTCOMES}
-_LOOKUPS = {
-    (kind, hit): {"kind": kind, "result": "hit" if hit else "miss"}
-    for kind in ("introspection", "token_exchange")
-    for hit in (True, False)
-}
-
 
 def decision(outcome: str) -> None:
     """One decision of the gate, by outcome (``OUTCOMES``).
@@ -115,7 +142,7 @@ def decision(outcome: str) -> None:
     no framework span follows a refused request.
     """
     if _instruments is not None:
-        _instruments.decisions.add(1, _DECISIONS[outcome])
+        _decisions.add(outcome)
     if _tracer is not None and outcome != "allowed":
         _emit_introspection(Context())
 
@@ -123,7 +150,7 @@ def decision(outcome: str) -> None:
 def cache_lookup(kind: str, *, hit: bool) -> None:
     """One cache lookup of ``kind`` (introspection, token_exchange)."""
     if _instruments is not None:
-        _instruments.lookups.add(1, _LOOKUPS[kind, hit])
+        _lookups.add((kind, hit))
 
 
 def introspection_call(seconds: float, outcome: str) -> None:
