@@ -60,7 +60,8 @@ class Telemetry:
         """Stop the metrics endpoint, flush what is pending (spans, the last metrics), switch it all off.
 
         Bounded: a collector that accepts and never answers would hold each exporter for its own
-        timeout in turn; after ``FLUSH_SECONDS`` the process goes on without what is left.
+        timeout in turn; after ``FLUSH_SECONDS`` the process goes on without what is left (the
+        providers are built without the SDK's own exit hook, which would wait for them again).
         """
         if self.stopped:
             return
@@ -187,7 +188,7 @@ def configure(metrics_port: int | None = None) -> Telemetry | None:
     if traces_endpoint is not None:
         from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
 
-        telemetry.tracer_provider = TracerProvider(resource=resource, id_generator=RequestIds())
+        telemetry.tracer_provider = TracerProvider(resource=resource, id_generator=RequestIds(), shutdown_on_exit=False)
         telemetry.tracer_provider.add_span_processor(BatchSpanProcessor(Scrubbed(OTLPSpanExporter())))
     readers: list[MetricReader] = []
     if metrics_endpoint is not None:
@@ -201,7 +202,7 @@ def configure(metrics_port: int | None = None) -> Telemetry | None:
         ProcessCollector(registry=telemetry.registry)
         readers.append(PrometheusMetricReader(registry=telemetry.registry))
     if readers:
-        telemetry.meter_provider = MeterProvider(resource=resource, metric_readers=readers)
+        telemetry.meter_provider = MeterProvider(resource=resource, metric_readers=readers, shutdown_on_exit=False)
     install(telemetry.tracer_provider, telemetry.meter_provider)
     return telemetry
 
