@@ -22,7 +22,7 @@ from typing import Any
 import yaml
 
 from tests.conftest import ENV, free_port, require
-from tests.dev_server import stop
+from tests.dev_server import stop, wait_until_ready
 
 ALERTS = Path("deploy/prometheus/alerts.yml")
 ALERT_TESTS = Path("deploy/prometheus/alerts.test.yml")
@@ -244,16 +244,7 @@ def running_prometheus(target: str, rules: Path, job: str = "dev") -> Iterator[P
             )
             try:
                 prometheus = Prometheus(f"http://127.0.0.1:{port}")
-                deadline = time.monotonic() + 30
-                while True:
-                    try:
-                        with urllib.request.urlopen(f"{prometheus.url}/-/ready", timeout=2) as response:
-                            if response.status == 200:
-                                break
-                    except OSError:
-                        pass
-                    assert process.poll() is None and time.monotonic() < deadline, log_path.read_text()
-                    time.sleep(0.2)
+                wait_until_ready(f"{prometheus.url}/-/ready", process, log_path.read_text)
                 yield prometheus
             finally:
                 stop(process, signal.SIGTERM)
