@@ -56,7 +56,10 @@ def test_rendered_suite_passes(copie, name):
     synced = run([UV, "sync", "--quiet"], cwd=project)
     assert synced.returncode == 0, synced.stderr
     tests = run([UV, "run", "--no-sync", "pytest", "-q", "-p", "no:cacheprovider"], cwd=project, timeout=600)
-    assert tests.returncode == 0, tests.stdout[-6000:] + tests.stderr[-3000:]
+    # The start of the failures (the assertion that failed) and the summary: a long captured log
+    # would push the assertion out of the tail alone.
+    failures = tests.stdout[tests.stdout.find("= FAILURES =") :][:6000] if "= FAILURES =" in tests.stdout else ""
+    assert tests.returncode == 0, failures + "\n...\n" + tests.stdout[-3000:] + tests.stderr[-3000:]
     for check in (["ruff", "check", "."], ["ruff", "format", "--check", "."], ["mypy"]):
         result = run([UV, "run", "--no-sync", *check], cwd=project)
         assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
